@@ -1,0 +1,47 @@
+# ModuleDict, corrected: build and test the executable documentation site.
+#
+# By default every target runs inside .venv, created from requirements.txt on first
+# use and recreated whenever requirements.txt changes. To use an existing Python
+# environment instead:   make PYTHON=/path/to/python html
+
+BUILDDIR    ?= build
+SPHINXOPTS  ?=
+# Warnings are errors, every problem is reported before stopping, broken references warn.
+SPHINXFLAGS := -W --keep-going -n $(SPHINXOPTS)
+VENV        := .venv
+BOOTSTRAP   ?= python3
+
+ifdef PYTHON
+PY    := $(PYTHON)
+ENV   :=
+else
+PY    := $(VENV)/bin/python
+ENV   := $(VENV)/.requirements.txt
+endif
+
+SPHINX := $(PY) -m sphinx -c . -d $(BUILDDIR)/doctrees $(SPHINXFLAGS)
+
+.PHONY: help html doctest test clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+# The copy of requirements.txt inside .venv records what the environment was made from.
+$(VENV)/.requirements.txt: requirements.txt
+	rm -rf $(VENV)
+	$(BOOTSTRAP) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	cp requirements.txt $@
+
+html: $(ENV)  ## Build the site into build/html (runs every example)
+	$(SPHINX) -b html docs $(BUILDDIR)/html
+	@echo "Open $(BUILDDIR)/html/index.html"
+
+doctest: $(ENV)  ## Run the doctests of the docs/ pages
+	$(SPHINX) -b doctest docs $(BUILDDIR)/doctest
+
+test: $(ENV)  ## Run the test suite (builds the site in a temporary folder)
+	$(PY) -m pytest tests
+
+clean:  ## Remove build outputs and generated gallery pages (keeps .venv)
+	rm -rf $(BUILDDIR) docs/auto_examples docs/sg_execution_times.rst

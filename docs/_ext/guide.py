@@ -1,0 +1,86 @@
+"""Local Sphinx extension of *ModuleDict, corrected*.
+
+* **No stale outputs.** sphinx-gallery re-executes an example only when the example's
+  own source changes (it keeps an ``.md5`` of it). We also fingerprint what produces
+  the outputs: torch and Python versions, ``requirements.txt``, ``conf.py`` and the
+  shared helpers. When the fingerprint differs from the one the cached outputs were
+  made with, every cached ``.md5`` is deleted, so every example runs again.
+* **Environment stamp.** Every example page states the torch and Python versions
+  that produced its output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+
+from _guide import environment
+
+FINGERPRINT_FILE = ".environment.json"
+# Files whose content shapes the examples' outputs, relative to the config directory.
+FINGERPRINTED_FILES = ("requirements.txt", "conf.py", "examples/_guide.py")
+
+
+def fingerprint(confdir: Path) -> dict[str, str]:
+    """What the examples' outputs depend on besides their own source."""
+    files = {
+        name: hashlib.sha256((confdir / name).read_bytes()).hexdigest()
+        for name in FINGERPRINTED_FILES
+    }
+    return {**environment(), "python_build": sys.version, **files}
+
+
+def gallery_dirs(app) -> list[Path]:
+    dirs = app.config.sphinx_gallery_conf.get("gallery_dirs", [])
+    return [Path(app.srcdir, d) for d in ([dirs] if isinstance(dirs, str) else dirs)]
+
+
+def invalidate_stale_outputs(app, config) -> None:
+    """Delete sphinx-gallery's cache when the environment's fingerprint has changed."""
+    current = fingerprint(Path(app.confdir))
+    for gallery in gallery_dirs(app):
+        record = gallery / FINGERPRINT_FILE
+        if record.exists() and json.loads(record.read_text()) == current:
+            continue
+        stale = sorted(gallery.glob("*.md5"))
+        for md5 in stale:
+            md5.unlink()
+        if stale:
+            changed = "first build" if not record.exists() else "environment changed"
+            print(f"guide: {changed}; re-executing every example of {gallery.name}/")
+        gallery.mkdir(parents=True, exist_ok=True)
+        # Written before the examples run: an interrupted build leaves examples
+        # without an .md5, and sphinx-gallery runs those again next time.
+        record.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+
+
+STAMP = """
+.. rst-class:: guide-stamp
+
+Output produced at build time by torch ``{torch}`` on Python ``{python}``, CPU.
+"""
+# The example's title: a line of text underlined with = right after the page label.
+TITLE = re.compile(r"^\.\. _sphx_glr_.+?:\n\n+.+\n=+\n", re.MULTILINE)
+
+
+def add_stamp(app, docname: str, source: list[str]) -> None:
+    """Put the environment stamp under the title of every executed example page."""
+    in_gallery = any(
+        Path(app.srcdir, docname).parent == gallery for gallery in gallery_dirs(app)
+    )
+    if not in_gallery or docname.endswith("/index"):
+        return
+    title = TITLE.search(source[0])
+    if title is None:
+        raise ValueError(f"{docname}: no example title found to put the stamp under")
+    stamp = STAMP.format(**environment())
+    source[0] = source[0][: title.end()] + stamp + source[0][title.end() :]
+
+
+def setup(app):
+    app.connect("config-inited", invalidate_stale_outputs)
+    app.connect("source-read", add_stamp)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
