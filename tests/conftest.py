@@ -1,0 +1,85 @@
+"""Shared fixtures: the site is built once per test session, from a copy of the project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_ARTICLE = ROOT.parent / "shared" / "source-article.md"
+# What a build needs; generated files (docs/auto_examples, build/) stay behind.
+PROJECT_FILES = ("conf.py", "Makefile", "requirements.txt", "docs", "examples")
+GENERATED = shutil.ignore_patterns("auto_examples", "__pycache__", "sg_execution_times.rst")
+
+
+def copy_project(dst: Path, files=PROJECT_FILES) -> Path:
+    """Copy the sources of the project (not its generated files) into ``dst``."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in files:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dst / name, ignore=GENERATED)
+        else:
+            (dst / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst / name)
+    return dst
+
+
+def make(project: Path, target: str, *args: str, env: dict | None = None):
+    """Run a Makefile target of ``project`` with this test run's Python."""
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(project), target, f"PYTHON={sys.executable}", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def output_of(result) -> str:
+    return result.stdout + result.stderr
+
+
+@dataclass
+class Site:
+    root: Path  # the project copy it was built from
+    html: Path
+    log: str
+    shown_errors: Path  # every error printed by expect_error during the build
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Site:
+    """The whole site, built once with the README's command, warnings as errors."""
+    root = copy_project(tmp_path_factory.mktemp("site"))
+    errors = root / "shown-errors.jsonl"
+    result = make(root, "html", env={"GUIDE_ERROR_LOG": str(errors)})
+    assert result.returncode == 0, output_of(result)[-20000:]
+    return Site(root, root / "build" / "html", output_of(result), errors)
+
+
+MINIMAL_INDEX = """\
+# Minimal
+
+```{toctree}
+auto_examples/index
+```
+"""
+MINIMAL_EXAMPLE = "plot_article_example1_item_access_works.py"
+
+
+@pytest.fixture
+def mini_project(tmp_path) -> Path:
+    """The real configuration with one example and a one-page docs/: fast to build."""
+    root = copy_project(tmp_path / "mini", ("conf.py", "Makefile", "requirements.txt", "docs/_ext", "docs/_static"))
+    examples = root / "examples"
+    examples.mkdir()
+    for src in [*ROOT.glob("examples/_*.py"), ROOT / "examples" / "README.rst", ROOT / "examples" / MINIMAL_EXAMPLE]:
+        shutil.copy2(src, examples / src.name)
+    (root / "docs" / "index.md").write_text(MINIMAL_INDEX)
+    return root
