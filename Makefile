@@ -21,7 +21,7 @@ endif
 
 SPHINX := $(PY) -m sphinx -c . -d $(BUILDDIR)/doctrees $(SPHINXFLAGS)
 
-.PHONY: help html doctest test clean
+.PHONY: help html doctest test dist serve clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -41,7 +41,18 @@ doctest: $(ENV)  ## Run the doctests of the docs/ pages
 	$(SPHINX) -b doctest docs $(BUILDDIR)/doctest
 
 test: $(ENV)  ## Run the test suite (builds the site in a temporary folder)
-	$(PY) -m pytest tests
+	$(PY) -m pytest -rs tests
+
+dist: html  ## Offline formats in build/dist: a zip of the HTML site, an EPUB, a single page
+	$(SPHINX) -b epub docs $(BUILDDIR)/epub
+	$(SPHINX) -b singlehtml docs $(BUILDDIR)/singlehtml
+	rm -rf $(BUILDDIR)/dist && mkdir -p $(BUILDDIR)/dist
+	$(PY) -c "import shutil; shutil.make_archive('$(BUILDDIR)/dist/moduledict-corrected-html', 'zip', '$(BUILDDIR)', 'html')"
+	cp $(BUILDDIR)/epub/*.epub $(BUILDDIR)/dist/
+	cp -r $(BUILDDIR)/singlehtml $(BUILDDIR)/dist/moduledict-corrected-single-page
+
+serve: $(ENV)  ## Preview build/html on http://127.0.0.1:8000
+	$(PY) -m http.server --bind 127.0.0.1 --directory $(BUILDDIR)/html 8000
 
 clean:  ## Remove build outputs and generated gallery pages (keeps .venv)
 	rm -rf $(BUILDDIR) docs/auto_examples docs/sg_execution_times.rst

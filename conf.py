@@ -4,8 +4,10 @@ Run with the configuration directory ``.`` and the source directory ``docs/``
 (see the Makefile). Custom behaviour lives in ``docs/_ext/guide.py``.
 """
 
+import os
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent
 # docs/_ext holds the local Sphinx extension; examples/ holds _guide.py, the helpers
@@ -15,8 +17,11 @@ sys.path[:0] = [str(ROOT / "docs" / "_ext"), str(ROOT / "examples")]
 project = "ModuleDict, corrected"
 author = "the ModuleDict, corrected authors"
 copyright = "2026, " + author  # a fixed year keeps builds reproducible
+version = release = "1.0"  # the EPUB requires one
+epub_basename = "moduledict-corrected"
 
 extensions = [
+    "notfound.extension",
     "myst_parser",
     "sphinx.ext.doctest",
     "sphinx_copybutton",
@@ -56,3 +61,7 @@ html_last_updated_fmt = None
 
 copybutton_prompt_text = r">>> |\.\.\. |\$ "
 copybutton_prompt_is_regexp = True
+
+# The 404 page uses absolute links so that it works at any depth; on Read the Docs
+# they start with the project's path, elsewhere (make serve) with "/".
+notfound_urls_prefix = urlparse(os.environ.get("READTHEDOCS_CANONICAL_URL", "/")).path

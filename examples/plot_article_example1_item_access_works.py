@@ -23,6 +23,7 @@ _ = torch.manual_seed(0)
 import torch
 import torch.nn as nn
 
+
 class MyModel(nn.Module):
     def __init__(self):
         super().__init__()

@@ -83,3 +83,45 @@ def mini_project(tmp_path) -> Path:
         shutil.copy2(src, examples / src.name)
     (root / "docs" / "index.md").write_text(MINIMAL_INDEX)
     return root
+
+
+MYTHS_PAGE = "auto_examples/plot_article_example3_backward_succeeds.html"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def require(what: str, available: bool, install: str):
+    """A missing test dependency fails the run in CI and is a visible skip elsewhere."""
+    if available:
+        return
+    message = f"{what} is not installed ({install})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI: {message}", pytrace=False)
+    pytest.skip(f"SKIPPED the real-browser tests: {message}")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """The system Chromium driven by Playwright (Playwright cannot download browsers here)."""
+    executable = shutil.which("chromium")
+    require("Chromium", executable is not None, "apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def dist(site) -> Path:
+    """The offline formats (zip, EPUB, single page) made by ``make dist`` from the built site."""
+    result = make(site.root, "dist")
+    assert result.returncode == 0, output_of(result)[-5000:]
+    return site.root / "build" / "dist"

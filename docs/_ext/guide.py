@@ -6,13 +6,15 @@
   shared helpers. When the fingerprint differs from the one the cached outputs were
   made with, every cached ``.md5`` is deleted, so every example runs again.
 * **Environment stamp.** Every example page states the torch and Python versions
-  that produced its output.
+  that produced its output, and offers the helper modules (``examples/_*.py``) the
+  example imports, so that its downloaded script and notebook run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -33,9 +35,21 @@ def fingerprint(confdir: Path) -> dict[str, str]:
     return {**environment(), "python_build": sys.version, **files}
 
 
+def _as_list(value) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
 def gallery_dirs(app) -> list[Path]:
-    dirs = app.config.sphinx_gallery_conf.get("gallery_dirs", [])
-    return [Path(app.srcdir, d) for d in ([dirs] if isinstance(dirs, str) else dirs)]
+    return [Path(app.srcdir, d) for d in _as_list(app.config.sphinx_gallery_conf["gallery_dirs"])]
+
+
+def example_source(app, docname: str) -> Path:
+    """The script in examples_dirs that sphinx-gallery turned into ``docname``."""
+    conf = app.config.sphinx_gallery_conf
+    for examples, gallery in zip(_as_list(conf["examples_dirs"]), _as_list(conf["gallery_dirs"])):
+        if Path(docname).parent == Path(gallery):
+            return Path(app.srcdir, examples, Path(docname).name + ".py").resolve()
+    raise ValueError(f"{docname} is not an example page")
 
 
 def invalidate_stale_outputs(app, config) -> None:
@@ -62,6 +76,12 @@ STAMP = """
 
 Output produced at build time by torch ``{torch}`` on Python ``{python}``, CPU.
 """
+HELPERS = """
+.. rst-class:: guide-helpers
+
+To run the downloaded script or notebook, put {links} next to it.
+"""
+HELPER_IMPORT = re.compile(r"^\s*(?:from|import)\s+(_\w+)", re.MULTILINE)
 # The example's title: a line of text underlined with = right after the page label.
 TITLE = re.compile(r"^\.\. _sphx_glr_.+?:\n\n+.+\n=+\n", re.MULTILINE)
 
@@ -77,6 +97,15 @@ def add_stamp(app, docname: str, source: list[str]) -> None:
     if title is None:
         raise ValueError(f"{docname}: no example title found to put the stamp under")
     stamp = STAMP.format(**environment())
+    script = example_source(app, docname)
+    helpers = sorted(set(HELPER_IMPORT.findall(script.read_text(encoding="utf-8"))))
+    if helpers:
+        srcdir = Path(app.srcdir).resolve()
+        links = ", ".join(
+            f":download:`{name}.py </{Path(os.path.relpath(script.parent / (name + '.py'), srcdir)).as_posix()}>`"
+            for name in helpers
+        )
+        stamp += HELPERS.format(links=links)
     source[0] = source[0][: title.end()] + stamp + source[0][title.end() :]
 
 

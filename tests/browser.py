@@ -1,0 +1,50 @@
+"""Real-browser helpers: load a page from disk or a local server and record what it did."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+# 404.html uses absolute links (/_static/...) so that it works at any depth when hosted;
+# it is checked over HTTP in test_404_page_works_at_any_depth instead.
+NOT_FOR_DISK = {"404.html"}
+
+
+def html_pages(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.html") if p.relative_to(root).as_posix() not in NOT_FOR_DISK)
+
+
+class Visit:
+    """One page load: every request it made, what failed, what the console said."""
+
+    def __init__(self, page, url: str):
+        self.requests: list[str] = []
+        self.failed: list[str] = []
+        self.console: list[str] = []
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        page.on("console", lambda m: m.type in ("error", "warning") and self.console.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
+        page.goto(url, wait_until="load")
+
+    def outside(self, root: Path) -> list[str]:
+        prefix = root.resolve().as_uri() + "/"
+        return [u for u in self.requests if not (u.startswith(prefix) or u.startswith("data:"))]
+
+    def bytes_from_disk(self) -> int:
+        files = {Path(unquote(urlparse(u).path)) for u in self.requests if u.startswith("file://")}
+        return sum(f.stat().st_size for f in files)
+
+
+def visit(chromium, url: str, **context) -> tuple[Visit, object]:
+    page = chromium.new_context(**context).new_page()
+    return Visit(page, url), page
+
+
+def search(chromium, html_root: Path, query: str) -> tuple[list[str], Visit]:
+    url = html_root.joinpath("search.html").as_uri() + "?q=" + query
+    result, page = visit(chromium, url)
+    page.wait_for_selector("#search-results p.search-summary", timeout=15000)
+    hits = page.eval_on_selector_all("#search-results ul.search li a", "links => links.map(a => a.href)")
+    page.context.close()
+    return [Path(unquote(urlparse(h).path)).relative_to(html_root).as_posix() for h in hits], result

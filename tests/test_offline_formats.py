@@ -1,0 +1,151 @@
+"""Nothing is loaded from another origin, and every offline format and download works."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from browser import search
+from bs4 import BeautifulSoup
+from conftest import MYTHS_PAGE
+
+# Attributes through which a browser loads something by itself (a plain <a href> is a
+# link the reader may click, which is fine).
+LOADING = {
+    "script": "src", "img": "src", "iframe": "src", "source": "src", "audio": "src",
+    "video": "src", "embed": "src", "object": "data", "input": "src",
+}
+REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+CSS_LOAD = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])([^'")\s]+)""")
+# JavaScript that would fetch, import or inject something from an absolute address.
+JS_LOAD = re.compile(r"""(?:fetch|import|importScripts|\.src\s*=|loadScript)\s*\(?\s*['"`](?:https?:)?//""")
+
+
+def remote_loads(root: Path) -> list[str]:
+    found = []
+    for html in root.rglob("*.html"):
+        soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+        for tag, attribute in LOADING.items():
+            found += [f"{html.name}: <{tag} {attribute}={e[attribute]}>" for e in soup.find_all(tag) if REMOTE.match(e.get(attribute, ""))]
+        for link in soup.find_all("link", href=True):
+            if REMOTE.match(link["href"]) and set(link.get("rel", [])) & {"stylesheet", "preload", "modulepreload", "icon", "prefetch", "preconnect", "dns-prefetch"}:
+                found.append(f"{html.name}: <link rel={link['rel']} href={link['href']}>")
+        for style in soup.find_all("style"):
+            found += [f"{html.name}: inline style loads {u}" for u in CSS_LOAD.findall(style.get_text()) if REMOTE.match(u)]
+    for css in root.rglob("*.css"):
+        found += [f"{css.name}: loads {u}" for u in CSS_LOAD.findall(css.read_text(encoding="utf-8")) if REMOTE.match(u)]
+    for js in root.rglob("*.js"):
+        found += [f"{js.name}: {m.group(0)}" for m in JS_LOAD.finditer(js.read_text(encoding="utf-8"))]
+    return found
+
+
+def test_the_scan_catches_cdn_loads(tmp_path):
+    (tmp_path / "a.html").write_text('<script src="https://cdn.example/x.js"></script><link rel="stylesheet" href="//fonts.example/f.css">')
+    (tmp_path / "b.css").write_text("@font-face { src: url('https://fonts.example/f.woff2') }")
+    (tmp_path / "c.js").write_text('fetch("https://api.example/data")')
+    assert len(remote_loads(tmp_path)) == 4
+
+
+def test_nothing_is_loaded_from_another_origin(site, dist):
+    for root in (site.html, dist / "moduledict-corrected-single-page", site.root / "build" / "epub"):
+        assert remote_loads(root) == [], root
+
+
+def test_the_zip_unpacked_elsewhere_browses_with_working_search(dist, tmp_path, chromium):
+    with zipfile.ZipFile(dist / "moduledict-corrected-html.zip") as archive:
+        archive.extractall(tmp_path)
+    hits, result = search(chromium, tmp_path / "html", "ModuleDict")
+    assert MYTHS_PAGE in hits
+    assert not result.console and not result.outside(tmp_path / "html")
+
+
+def test_the_epub_is_a_valid_epub_container(dist):
+    (epub,) = dist.glob("*.epub")
+    with zipfile.ZipFile(epub) as book:
+        first = book.infolist()[0]
+        assert (first.filename, first.compress_type) == ("mimetype", zipfile.ZIP_STORED)
+        assert book.read("mimetype") == b"application/epub+zip"
+        container = BeautifulSoup(book.read("META-INF/container.xml"), "xml")
+        opf_path = container.find("rootfile")["full-path"]
+        opf = BeautifulSoup(book.read(opf_path), "xml")
+        names = set(book.namelist())
+        base = Path(opf_path).parent
+        items = [unquote((base / item["href"]).as_posix()).removeprefix("./") for item in opf.find_all("item")]
+        assert items and all(item in names for item in items)
+        spine = [opf.find("item", id=ref["idref"])["href"] for ref in opf.find_all("itemref")]
+        assert any("plot_article_example3_backward_succeeds" in href for href in spine)
+        assert book.testzip() is None
+
+
+def test_the_single_page_contains_the_myths_content(dist, site):
+    single = (dist / "moduledict-corrected-single-page" / "index.html").read_text(encoding="utf-8")
+    myths = BeautifulSoup((site.html / MYTHS_PAGE).read_text(encoding="utf-8"), "html.parser")
+    title = myths.find("h1").get_text().rstrip("¶#")
+    assert title in BeautifulSoup(single, "html.parser").get_text()
+    assert "torch.equal" in single
+
+
+def example_downloads(site) -> dict[str, list[Path]]:
+    """For each example page: the files it offers for download."""
+    offered = {}
+    for html in sorted(site.html.glob("auto_examples/plot_*.html")):
+        soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+        links = [a["href"] for a in soup.select("a.reference.download")]
+        offered[html.stem] = [(html.parent / unquote(link)).resolve() for link in links]
+    return offered
+
+
+def test_every_example_page_offers_its_script_and_notebook(site):
+    for stem, files in example_downloads(site).items():
+        names = {f.name for f in files}
+        assert {f"{stem}.py", f"{stem}.ipynb"} <= names, stem
+        assert all(f.is_file() for f in files), stem
+
+
+@pytest.fixture(scope="module")
+def downloads(site, tmp_path_factory) -> dict[str, Path]:
+    """Each example's downloads, put in a folder of their own as a reader would."""
+    folders = {}
+    for stem, files in example_downloads(site).items():
+        folder = tmp_path_factory.mktemp(stem)
+        for f in files:
+            shutil.copy(f, folder / f.name)
+        folders[stem] = folder
+    return folders
+
+
+def run_script(folder: Path) -> subprocess.CompletedProcess:
+    (script,) = [p for p in folder.glob("plot_*.py")]
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": ""}
+    return subprocess.run([sys.executable, script.name], cwd=folder, capture_output=True, text=True, env=env, timeout=300)
+
+
+def run_notebook(folder: Path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    (path,) = folder.glob("*.ipynb")
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    return notebook
+
+
+def test_every_downloaded_script_runs_with_plain_python(downloads):
+    with ThreadPoolExecutor(2) as pool:
+        results = dict(zip(downloads, pool.map(run_script, downloads.values())))
+    failed = {stem: r.stderr[-2000:] for stem, r in results.items() if r.returncode != 0}
+    assert not failed
+
+
+def test_every_downloaded_notebook_runs_in_a_jupyter_kernel(downloads):
+    with ThreadPoolExecutor(2) as pool:
+        notebooks = list(pool.map(run_notebook, downloads.values()))
+    assert len(notebooks) == len(downloads)

@@ -1,0 +1,130 @@
+"""Opened from disk in a real browser, every page works with no network at all."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+from browser import html_pages, search, visit
+from bs4 import BeautifulSoup
+from conftest import MYTHS_PAGE
+
+
+def test_every_page_loads_from_disk_with_no_outside_request_and_no_console_error(site, chromium):
+    pages = html_pages(site.html)
+    assert len(pages) > 10
+    problems = {}
+    for html in pages:
+        result, page = visit(chromium, html.as_uri())
+        found = result.outside(site.html) + result.failed + result.console
+        if found:
+            problems[html.relative_to(site.html).as_posix()] = found
+        page.context.close()
+    assert not problems
+    print(f"\nbrowser visited {len(pages)} pages from disk")
+
+
+def local_targets(html: Path):
+    """Every local file a page links to, shows or loads."""
+    soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+    for tag, attribute in (("a", "href"), ("img", "src"), ("link", "href"), ("script", "src")):
+        for element in soup.find_all(tag):
+            target = element.get(attribute)
+            if not target or target.startswith("#") or urlparse(target).scheme:
+                continue
+            yield target, (html.parent / unquote(urlparse(target).path)).resolve()
+
+
+def test_every_local_link_image_and_download_resolves(site):
+    missing = [
+        f"{html.relative_to(site.html)} -> {target}"
+        for html in html_pages(site.html)
+        for target, path in local_targets(html)
+        if not path.exists()
+    ]
+    assert not missing
+
+
+def test_search_from_disk_finds_ordinary_words(site, chromium):
+    hits, result = search(chromium, site.html, "ModuleDict backward")
+    assert MYTHS_PAGE in hits
+    assert not result.console and not result.outside(site.html)
+
+
+def test_search_from_disk_finds_a_pasted_error_message(site, chromium):
+    page = BeautifulSoup((site.html / "auto_examples/plot_article_example2_crashes_as_written.html").read_text(), "html.parser")
+    outputs = [o.get_text() for o in page.select("div.sphx-glr-script-out")]
+    error = next(line for out in outputs for line in out.splitlines() if line.startswith("RuntimeError:"))
+    hits, result = search(chromium, site.html, error)
+    assert "auto_examples/plot_article_example2_crashes_as_written.html" in hits, error
+    assert not result.console
+
+
+class _Hosting(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder like a static host: unknown paths get 404.html with status 404."""
+
+    def send_error(self, code, message=None, explain=None):
+        if code != 404:
+            return super().send_error(code, message, explain)
+        body = Path(self.directory, "404.html").read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def hosted(site):
+    handler = lambda *a, **k: _Hosting(*a, directory=str(site.html), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("missing", ["/nope.html", "/auto_examples/nope.html", "/a/b/c/d/nope"])
+def test_404_page_works_at_any_depth(hosted, chromium, missing):
+    result, page = visit(chromium, hosted + missing)
+    assert page.title().startswith("Page not found")
+    assert page.evaluate("getComputedStyle(document.body).fontFamily") != "Times New Roman"
+    assert not result.failed and not result.console
+    assert all(u.startswith(hosted) for u in result.requests)
+    home = page.eval_on_selector("a.sidebar-brand", "a => a.href")
+    assert page.context.request.get(home).status == 200
+    page.context.close()
+
+
+A11Y_PAGES = ["index.html", MYTHS_PAGE, "auto_examples/plot_article_example1_item_access_works.html"]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("relative", A11Y_PAGES)
+def test_no_serious_accessibility_violation(site, chromium, relative, scheme):
+    from axe_playwright_python.sync_playwright import Axe
+
+    result, page = visit(chromium, (site.html / relative).as_uri(), color_scheme=scheme)
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert (background == "rgb(255, 255, 255)") == (scheme == "light"), background
+    violations = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}"
+        for v in Axe().run(page).response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    page.context.close()
+    assert not violations
+
+
+@pytest.mark.parametrize("relative", ["index.html", MYTHS_PAGE])
+def test_bytes_loaded_from_disk(site, chromium, relative):
+    result, page = visit(chromium, (site.html / relative).as_uri())
+    page.context.close()
+    loaded = result.bytes_from_disk()
+    print(f"\n{relative}: {loaded} bytes loaded from disk in {len(set(result.requests))} files")
+    assert 0 < loaded < 3_000_000
