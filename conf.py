@@ -34,6 +34,8 @@ exclude_patterns = ["auto_examples/*.ipynb", "auto_examples/*.py"]
 
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
+# A literal block is Python only when it says so; see tests/test_claims.py.
+highlight_language = "none"
 
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",

@@ -63,6 +63,14 @@ def site(tmp_path_factory) -> Site:
     return Site(root, root / "build" / "html", output_of(result), errors)
 
 
+@pytest.fixture(scope="session")
+def doctest_run(site):
+    """``make doctest`` on the built site (its examples are cached, so it runs only doctests)."""
+    errors = site.root / "shown-errors-doctest.jsonl"
+    result = make(site.root, "doctest", env={"GUIDE_ERROR_LOG": str(errors)})
+    return result, errors
+
+
 MINIMAL_INDEX = """\
 # Minimal
 

@@ -5,7 +5,7 @@ import re
 
 import torch
 from bs4 import BeautifulSoup
-from conftest import ROOT, make, output_of
+from conftest import ROOT, output_of
 
 
 def page(site, relative: str) -> BeautifulSoup:
@@ -55,8 +55,8 @@ def test_every_example_page_is_stamped_with_the_versions_that_ran_it(site):
         assert versions == [torch.__version__, platform.python_version()], html.name
 
 
-def test_doctests_pass(site):
-    result = make(site.root, "doctest")
+def test_doctests_pass(site, doctest_run):
+    result, _ = doctest_run
     assert result.returncode == 0, output_of(result)[-5000:]
     summary = (site.root / "build" / "doctest" / "output.txt").read_text()
     tests = int(re.search(r"(\d+) tests", summary).group(1))

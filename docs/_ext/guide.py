@@ -5,6 +5,8 @@
   the outputs: torch and Python versions, ``requirements.txt``, ``conf.py`` and the
   shared helpers. When the fingerprint differs from the one the cached outputs were
   made with, every cached ``.md5`` is deleted, so every example runs again.
+* **Executed code is marked.** Blocks that ``make doctest`` runs get the class
+  ``guide-executed``, so the tests can prove no Python block on the site goes unrun.
 * **Environment stamp.** Every example page states the torch and Python versions
   that produced its output, and offers the helper modules (``examples/_*.py``) the
   example imports, so that its downloaded script and notebook run.
@@ -20,6 +22,7 @@ import sys
 from pathlib import Path
 
 from _guide import environment
+from docutils import nodes
 
 FINGERPRINT_FILE = ".environment.json"
 # Files whose content shapes the examples' outputs, relative to the config directory.
@@ -109,7 +112,15 @@ def add_stamp(app, docname: str, source: list[str]) -> None:
     source[0] = source[0][: title.end()] + stamp + source[0][title.end() :]
 
 
+def mark_doctest_blocks(app, doctree) -> None:
+    """Class the blocks of sphinx.ext.doctest's directives, which ``make doctest`` runs."""
+    for block in doctree.findall(nodes.literal_block):
+        if block.get("testnodetype") in ("doctest", "testcode", "testoutput"):
+            block["classes"].append("guide-executed")
+
+
 def setup(app):
     app.connect("config-inited", invalidate_stale_outputs)
+    app.connect("doctree-read", mark_doctest_blocks)
     app.connect("source-read", add_stamp)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
