@@ -27,11 +27,11 @@ class Plain(nn.Module):
         self.blocks = [nn.Linear(4, 4), nn.Dropout(0.5)]  # plain list
         self.heads = {"a": nn.Linear(4, 2), "b": nn.Linear(4, 2)}  # plain dict
 
-    def forward(self, x, head="a"):
+    def forward(self, x):
         x = self.trunk(x)
         for block in self.blocks:
             x = block(x)
-        return self.heads[head](x)
+        return self.heads["a"](x)
 
 
 model = Plain()
@@ -90,8 +90,8 @@ assert not model.training and dropout.training and differs
 print("model.training:", model.training, "| dropout.training:", dropout.training, "| outputs differ:", differs)
 
 # %%
-# ``model.double()`` converts the trunk, not the list and the dict; the first
-# unconverted layer meets float64 activations:
+# ``model.double()``, like ``model.to(torch.float64)``, converts the trunk, not
+# the list and the dict; the first unconverted layer meets float64 activations:
 model.double()
 print("trunk:", model.trunk.weight.dtype, "| head:", head.weight.dtype)
 with expect_error(RuntimeError, "must have the same dtype"):
@@ -100,7 +100,7 @@ with expect_error(RuntimeError, "must have the same dtype"):
 # %%
 # The fix: ``nn.ModuleList`` and ``nn.ModuleDict``
 # ------------------------------------------------
-# Same layers, same ``forward``; only the two containers change.
+# Same layers, same ``forward`` (reused from ``Plain``); only the containers change.
 class Registered(nn.Module):
     def __init__(self):
         super().__init__()
