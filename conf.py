@@ -43,6 +43,7 @@ sphinx_gallery_conf = {
     "filename_pattern": r"/plot_",  # every example is executed ...
     "ignore_pattern": r"^_",  # ... except the helper module _guide.py
     "remove_config_comments": True,
+    "within_subsection_order": "FileNameSortKey",  # plot_article_example1, 2, 3, ...
     # The execution-times page loads jQuery and DataTables from CDNs.
     "write_computation_times": False,
 }
