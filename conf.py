@@ -58,6 +58,8 @@ html_theme = "furo"
 html_title = project
 html_static_path = ["docs/_static"]  # relative to this file, not to docs/
 html_css_files = ["guide.css"]
+html_js_files = ["guide.js"]
+html_favicon = "docs/_static/favicon.svg"
 # Search result summaries fetch() each page, which fails when the site is read from disk.
 html_show_search_summary = False
 html_last_updated_fmt = None

@@ -23,7 +23,6 @@ _ = torch.manual_seed(0)
 import torch
 import torch.nn as nn
 
-
 class MyModel(nn.Module):
     def __init__(self):
         super().__init__()

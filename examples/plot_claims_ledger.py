@@ -298,7 +298,7 @@ def iteration_order():
 
 EX1, EX2, EX3 = (f"plot_article_example{n}" for n in ("1_item_access_works", "2_crashes_as_written", "3_backward_succeeds"))
 claims = [
-    Claim("breaks the connection to the computational graph", item_access_backward,
+    Claim("might break the connection to the computational graph", item_access_backward,
           lambda e: "false" if e["with a gradient"] == e["parameters"] else "true", f"{EX1}.html",
           where="about my_dict['key']"),
     Claim("Example 1: Attribute Access", example1_access_kind,

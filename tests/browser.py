@@ -20,9 +20,11 @@ class Visit:
     def __init__(self, page, url: str):
         self.requests: list[str] = []
         self.failed: list[str] = []
+        self.statuses: dict[str, int] = {}
         self.console: list[str] = []
         page.on("request", lambda r: self.requests.append(r.url))
         page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        page.on("response", lambda r: self.statuses.__setitem__(r.url, r.status))
         page.on("console", lambda m: m.type in ("error", "warning") and self.console.append(f"{m.type}: {m.text}"))
         page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
         page.goto(url, wait_until="load")

@@ -108,10 +108,17 @@ def require(what: str, available: bool, install: str):
     """A missing test dependency fails the run in CI and is a visible skip elsewhere."""
     if available:
         return
-    message = f"{what} is not installed ({install})"
+    message = f"{what} is missing ({install})"
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI: {message}", pytrace=False)
-    pytest.skip(f"SKIPPED the real-browser tests: {message}")
+    pytest.skip(f"SKIPPED: {message}")
+
+
+@pytest.fixture(scope="session")
+def article() -> str:
+    """The article on trial (shared/ beside the checkout; CI always has it)."""
+    require("The article ../shared/source-article.md", SHARED_ARTICLE.is_file(), "check out beside shared/")
+    return SHARED_ARTICLE.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
