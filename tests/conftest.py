@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_ARTICLE = ROOT.parent / "shared" / "source-article.md"
@@ -69,6 +71,29 @@ def doctest_run(site):
     errors = site.root / "shown-errors-doctest.jsonl"
     result = make(site.root, "doctest", env={"GUIDE_ERROR_LOG": str(errors)})
     return result, errors
+
+
+def shown_errors(*logs: Path) -> list[str]:
+    """Every error expect_error printed during the builds that wrote these logs."""
+    errors = []
+    for log in logs:
+        if log.exists():
+            errors += [json.loads(line).strip() for line in log.read_text(encoding="utf-8").splitlines()]
+    return sorted(set(errors))
+
+
+def rendered(text: str) -> str:
+    """Text as HTML shows it in a code block: tabs expanded, no trailing spaces."""
+    return "\n".join(line.expandtabs().rstrip() for line in text.splitlines())
+
+
+def page_texts(site) -> dict[str, str]:
+    """The text of every code block and output of every page, by page."""
+    texts = {}
+    for html in site.html.rglob("*.html"):
+        blocks = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser").find_all("pre")
+        texts[html.relative_to(site.html).as_posix()] = rendered("\n".join(b.get_text() for b in blocks))
+    return texts
 
 
 MINIMAL_INDEX = """\

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from bs4 import BeautifulSoup
-from conftest import ROOT
+from conftest import ROOT, page_texts, rendered, shown_errors
 
 PYTHON = {"python", "python3", "py", "pycon", "ipython", "ipython3", "default"}
 
@@ -38,27 +37,6 @@ def test_no_python_block_on_the_site_goes_unexecuted(site):
     # The gallery's cells are only exempt because every example ran in this build.
     ran = re.search(r"successfully executed (\d+) out of (\d+)", site.log)
     assert ran and ran.group(1) == ran.group(2) == str(len(examples))
-
-
-def shown_errors(*logs) -> list[str]:
-    errors = []
-    for log in logs:
-        if log.exists():
-            errors += [json.loads(line).strip() for line in log.read_text(encoding="utf-8").splitlines()]
-    return sorted(set(errors))
-
-
-def rendered(text: str) -> str:
-    """Text as HTML shows it in a code block: tabs expanded, no trailing spaces."""
-    return "\n".join(line.expandtabs().rstrip() for line in text.splitlines())
-
-
-def page_texts(site) -> dict[str, str]:
-    texts = {}
-    for html in site.html.rglob("*.html"):
-        blocks = soup(html).find_all("pre")
-        texts[html.relative_to(site.html).as_posix()] = rendered("\n".join(b.get_text() for b in blocks))
-    return texts
 
 
 def test_every_error_the_guide_shows_is_verbatim_on_a_page(site, doctest_run):

@@ -8,10 +8,10 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from xml.etree import ElementTree
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote
+from xml.etree import ElementTree
 
 import pytest
 from browser import search

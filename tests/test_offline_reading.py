@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import re
 import threading
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -10,7 +11,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 from browser import html_pages, search, visit
 from bs4 import BeautifulSoup
-from conftest import MYTHS_PAGE
+from conftest import MYTHS_PAGE, page_texts, rendered, shown_errors
 
 
 def test_every_page_loads_from_disk_with_no_outside_request_and_no_console_error(site, chromium):
@@ -130,3 +131,17 @@ def test_bytes_loaded_from_disk(site, chromium, relative):
     loaded = result.bytes_from_disk()
     print(f"\n{relative}: {loaded} bytes loaded from disk in {len(set(result.requests))} files")
     assert 0 < loaded < 3_000_000
+
+
+def test_search_lands_on_the_page_of_every_error_the_guide_shows(site, doctest_run, chromium):
+    """A reader who pastes an error's message into the search finds the page that shows it."""
+    errors = shown_errors(site.shown_errors, doctest_run[1])
+    texts = page_texts(site)
+    lost = []
+    for error in errors:
+        # What a reader pastes: the line that names the exception.
+        pasted = next(line for line in error.splitlines() if re.match(r"[\w.]+(Error|Exception|Hit|Warning)\b", line))
+        hits, _ = search(chromium, site.html, pasted)
+        if not any(rendered(error) in texts[hit] for hit in hits):
+            lost.append(pasted)
+    assert not lost
