@@ -46,6 +46,8 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",  # plot_article_example1, 2, 3, ...
     # The execution-times page loads jQuery and DataTables from CDNs.
     "write_computation_times": False,
+    # Running times differ from build to build; not showing them keeps pages reproducible.
+    "min_reported_time": 10**9,
 }
 
 doctest_global_setup = """

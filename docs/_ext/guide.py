@@ -5,6 +5,8 @@
   the outputs: torch and Python versions, ``requirements.txt``, ``conf.py`` and the
   shared helpers. When the fingerprint differs from the one the cached outputs were
   made with, every cached ``.md5`` is deleted, so every example runs again.
+* **Reproducible downloads.** sphinx-gallery's zips record the files' modification
+  times; they are rewritten with one fixed time, so two builds give the same bytes.
 * **Executed code is marked.** Blocks that ``make doctest`` runs get the class
   ``guide-executed``, so the tests can prove no Python block on the site goes unrun.
 * **Environment stamp.** Every example page states the torch and Python versions
@@ -19,6 +21,7 @@ import json
 import os
 import re
 import sys
+import zipfile
 from pathlib import Path
 
 from _guide import environment
@@ -112,6 +115,24 @@ def add_stamp(app, docname: str, source: list[str]) -> None:
     source[0] = source[0][: title.end()] + stamp + source[0][title.end() :]
 
 
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
+
+
+def normalize_zips(app) -> None:
+    """Give every entry of the gallery's zips the same time (runs after sphinx-gallery)."""
+    for gallery in gallery_dirs(app):
+        for archive in gallery.glob("*.zip"):
+            with zipfile.ZipFile(archive) as old:
+                if all(info.date_time == ZIP_TIME for info in old.infolist()):
+                    continue
+                entries = [(info, old.read(info)) for info in old.infolist()]
+            with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as new:
+                for info, data in entries:
+                    fixed = zipfile.ZipInfo(info.filename, ZIP_TIME)
+                    fixed.external_attr = info.external_attr
+                    new.writestr(fixed, data, zipfile.ZIP_DEFLATED)
+
+
 def mark_doctest_blocks(app, doctree) -> None:
     """Class the blocks of sphinx.ext.doctest's directives, which ``make doctest`` runs."""
     for block in doctree.findall(nodes.literal_block):
@@ -121,6 +142,7 @@ def mark_doctest_blocks(app, doctree) -> None:
 
 def setup(app):
     app.connect("config-inited", invalidate_stale_outputs)
+    app.connect("builder-inited", normalize_zips, priority=900)  # sphinx-gallery's is 500
     app.connect("doctree-read", mark_doctest_blocks)
     app.connect("source-read", add_stamp)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,202 @@
+"""The fault matrix: every mistake fails the build, naming the file (and line), and no output goes stale.
+
+Each case is written into a temporary copy of the project (the ``mini_project`` fixture:
+the real configuration, one example, a one-page docs/).
+"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from conftest import MINIMAL_EXAMPLE, ROOT, make, output_of
+
+BOOM = '''"""
+An example that fails
+=====================
+
+It raises where nobody expects it.
+"""
+
+x = 1
+raise ValueError("nobody expected this")
+'''
+
+NOT_RAISING = '''"""
+An expected error that is not raised
+====================================
+
+The code under ``expect_error`` no longer raises.
+"""
+
+from _guide import expect_error
+
+with expect_error(KeyError, "missing"):
+    {"missing": 1}["missing"]
+'''
+
+
+def test_an_unexpected_exception_fails_the_build_naming_file_and_line(mini_project):
+    (mini_project / "examples" / "plot_boom.py").write_text(BOOM)
+    result = make(mini_project, "html")
+    log = output_of(result)
+    assert result.returncode != 0
+    assert re.search(r'File ".*plot_boom\.py", line 9', log), log[-3000:]
+    assert "ValueError: nobody expected this" in log
+
+
+def test_an_expected_error_that_is_not_raised_fails_the_build(mini_project):
+    (mini_project / "examples" / "plot_not_raising.py").write_text(NOT_RAISING)
+    result = make(mini_project, "html")
+    log = output_of(result)
+    assert result.returncode != 0
+    assert re.search(r'File ".*plot_not_raising\.py", line 10', log), log[-3000:]
+    assert "AssertionError: expected KeyError matching 'missing'; nothing was raised" in log
+
+
+def test_a_wrong_doctest_fails_make_doctest(mini_project):
+    index = mini_project / "docs" / "index.md"
+    index.write_text(index.read_text() + '\n```{doctest}\n>>> len(nn.ModuleDict({"a": nn.ReLU()}))\n2\n```\n')
+    result = make(mini_project, "doctest")
+    assert result.returncode != 0
+    report = (mini_project / "build" / "doctest" / "output.txt").read_text()
+    assert re.search(r'File "index.md", line \d+', report), report
+    assert "1 failure" in report and "Expected:\n    2\nGot:\n    1" in report, report
+
+
+def executed_count(log: str) -> int:
+    match = re.search(r"excluding (\d+) files? that had previously been run", log)
+    assert match, log[-3000:]
+    return 1 - int(match.group(1))  # the minimal project has one example
+
+
+def test_a_changed_environment_fingerprint_reexecutes_the_examples(mini_project):
+    first = make(mini_project, "html")
+    assert first.returncode == 0, output_of(first)[-3000:]
+    assert executed_count(output_of(first)) == 1
+
+    unchanged = make(mini_project, "html")
+    assert executed_count(output_of(unchanged)) == 0  # sphinx-gallery's own cache works
+
+    # Pretend the cached outputs were made by another torch.
+    record = mini_project / "docs" / "auto_examples" / ".environment.json"
+    fingerprint = json.loads(record.read_text())
+    record.write_text(json.dumps({**fingerprint, "torch": "2.12.0"}))
+    after_torch = make(mini_project, "html")
+    assert "environment changed; re-executing" in output_of(after_torch)
+    assert executed_count(output_of(after_torch)) == 1
+
+    for changed in ("requirements.txt", "conf.py"):
+        path = mini_project / changed
+        path.write_text(path.read_text() + "\n# changed\n")
+        rebuilt = make(mini_project, "html")
+        assert rebuilt.returncode == 0, output_of(rebuilt)[-3000:]
+        assert executed_count(output_of(rebuilt)) == 1, changed
+
+    page = mini_project / "build" / "html" / "auto_examples" / MINIMAL_EXAMPLE.replace(".py", ".html")
+    assert "layers.layer1.weight" in page.read_text()
+
+
+def add_example(project, name: str, source: str | None = None):
+    path = project / "examples" / name
+    path.write_text(source if source is not None else (ROOT / "examples" / name).read_text())
+    return path
+
+
+def append_to_index(project, text: str):
+    index = project / "docs" / "index.md"
+    index.write_text(index.read_text() + text)
+
+
+def assert_fails_naming(result, pattern: str):
+    log = output_of(result)
+    assert result.returncode != 0
+    assert re.search(pattern, log), log[-3000:]
+
+
+def test_a_claim_whose_evidence_flips_fails_the_build(mini_project):
+    """The ledger judged against a patched torch in which item access copies the module."""
+    ledger = add_example(mini_project, "plot_claims_ledger.py")
+    docstring_end = ledger.read_text().index('"""', 3) + 3
+    patch = (
+        "\nimport copy\nimport torch.nn as nn\n"
+        "nn.ModuleDict.__getitem__ = lambda self, key: copy.deepcopy(self._modules[key])\n"
+    )
+    source = ledger.read_text()
+    ledger.write_text(source[:docstring_end] + patch + source[docstring_end:])
+    result = make(mini_project, "html")
+    assert_fails_naming(result, r'File ".*plot_claims_ledger\.py", line \d+')
+    assert (
+        "claim 1 ('might break the connection to the computational graph'): "
+        "the evidence now gives 'true', the site says 'false'"
+    ) in output_of(result)
+
+
+def test_a_broken_cross_reference_fails_the_build(mini_project):
+    append_to_index(mini_project, "\nSee {doc}`/no-such-page`.\n")
+    assert_fails_naming(make(mini_project, "html"), r"index\.md:\d+: WARNING: unknown document: '/no-such-page'")
+
+
+def test_a_missing_page_in_a_toctree_fails_the_build(mini_project):
+    append_to_index(mini_project, "\n```{toctree}\nno-such-page\n```\n")
+    assert_fails_naming(
+        make(mini_project, "html"), r"index\.md:\d+: WARNING: toctree contains reference to nonexisting document 'no-such-page'"
+    )
+
+
+def test_malformed_myst_fails_the_build(mini_project):
+    append_to_index(mini_project, "\n```{no-such-directive}\nbody\n```\n")
+    assert_fails_naming(make(mini_project, "html"), r"index\.md:\d+: WARNING: Unknown directive type: 'no-such-directive'")
+
+
+def test_malformed_rest_in_an_example_fails_the_build(mini_project):
+    add_example(mini_project, "plot_bad_rest.py", '"""\nA title\n=====\n\nText.\n"""\n\nx = 1\n')
+    assert_fails_naming(make(mini_project, "html"), r"plot_bad_rest\.rst:\d+: WARNING: Title underline too short")
+
+
+SLOW = '''"""
+An example that is running when the build is killed
+===================================================
+
+Text.
+"""
+
+import os
+import time
+from pathlib import Path
+
+if os.environ.get("GUIDE_TEST_HANG"):
+    Path(os.environ["GUIDE_TEST_HANG"]).write_text("running")
+    time.sleep(600)
+print("{name} finished")
+'''
+
+
+def test_a_build_killed_while_running_examples_recovers_on_the_next_build(mini_project, tmp_path):
+    for name in ("plot_zz_b", "plot_zz_c"):
+        add_example(mini_project, f"{name}.py", SLOW.replace("{name}", name))
+    marker = tmp_path / "running"
+    build = subprocess.Popen(
+        ["make", "-C", str(mini_project), "html", f"PYTHON={sys.executable}"],
+        env={**os.environ, "GUIDE_TEST_HANG": str(marker)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert build.poll() is None and time.monotonic() < deadline, "the build never reached plot_zz_b"
+        time.sleep(0.2)
+    os.killpg(build.pid, signal.SIGKILL)
+    build.wait()
+
+    rerun = make(mini_project, "html")
+    assert rerun.returncode == 0, output_of(rerun)[-3000:]
+    # Example 1 had finished before the kill and stays cached; the other two run again.
+    assert "after excluding 1 file that had previously been run" in output_of(rerun)
+    pages = mini_project / "build" / "html" / "auto_examples"
+    assert "layers.layer1.weight" in (pages / MINIMAL_EXAMPLE.replace(".py", ".html")).read_text()
+    for name in ("plot_zz_b", "plot_zz_c"):
+        assert f"{name} finished" in (pages / f"{name}.html").read_text()
+        assert (mini_project / "docs" / "auto_examples" / f"{name}.py.md5").exists()
