@@ -21,7 +21,7 @@ endif
 
 SPHINX := $(PY) -m sphinx -c . -d $(BUILDDIR)/doctrees $(SPHINXFLAGS)
 
-.PHONY: help html doctest test dist serve clean
+.PHONY: help html doctest lint test dist serve clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -40,7 +40,17 @@ html: $(ENV)  ## Build the site into build/html (runs every example)
 doctest: $(ENV)  ## Run the doctests of the docs/ pages
 	$(SPHINX) -b doctest docs $(BUILDDIR)/doctest
 
-test: $(ENV)  ## Run the test suite (builds the site in a temporary folder)
+# examples/ may import in any cell (E402); one blank line after imports keeps the
+# article's code, quoted verbatim, as the article wrote it.
+RUFF := $(PY) -m ruff check --no-cache --select E4,E7,E9,F,I \
+	--per-file-ignores 'examples/*:E402' --config lint.isort.lines-after-imports=1
+
+lint: $(ENV)  ## sphinx-lint on docs/, ruff on the Python, codespell on the tree
+	$(PY) -m sphinxlint --ignore docs/auto_examples docs examples/README.rst
+	$(RUFF) examples tests conf.py docs/_ext
+	$(PY) -m codespell_lib --skip './.git,./.venv,./.pytest_cache,./build,./docs/auto_examples,*.png,*.svg' .
+
+test: lint  ## Lint, then run the test suite (builds the site in a temporary folder)
 	$(PY) -m pytest -rs tests
 
 dist: html  ## Offline formats in build/dist: a zip of the HTML site, an EPUB, a single page

@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version
 
-
 @dataclass
 class RaisedError:
     """What :func:`expect_error` caught: filled in when the block has raised."""

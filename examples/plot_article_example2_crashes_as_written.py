@@ -13,7 +13,6 @@ works for any number of layers.
 # A fixed seed first, so that every build prints the same numbers. It changes
 # nothing in the article's code.
 import torch
-
 from _guide import expect_error
 
 _ = torch.manual_seed(0)

@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
-from torch import nn
-
 from _guide import expect_error
+from torch import nn
 
 EXAMPLE_1 = """import torch
 import torch.nn as nn

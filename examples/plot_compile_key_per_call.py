@@ -15,9 +15,8 @@ import logging
 
 import torch
 import torch._dynamo
-from torch import nn
-
 from _guide import expect_error
+from torch import nn
 
 torch._dynamo.reset()
 _ = torch.manual_seed(0)

@@ -15,10 +15,9 @@ import socket
 
 import torch
 import torch.distributed as dist
+from _guide import expect_error
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
-
-from _guide import expect_error
 
 with socket.socket() as probe:  # ask the OS for a free port on 127.0.0.1
     probe.bind(("127.0.0.1", 0))

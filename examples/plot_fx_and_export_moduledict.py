@@ -12,9 +12,8 @@ A ``str`` key given as input is not traced: it has to be fixed to one value.
 # -------------------------------------------------------
 import torch
 import torch.fx
-from torch import nn
-
 from _guide import expect_error
+from torch import nn
 
 _ = torch.manual_seed(0)
 

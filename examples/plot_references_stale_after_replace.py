@@ -16,9 +16,8 @@ inside ``forward``. Each case below is measured.
 import copy
 
 import torch
-from torch import nn
-
 from _guide import expect_error
+from torch import nn
 
 _ = torch.manual_seed(0)
 x = torch.randn(8, 4)

@@ -15,9 +15,8 @@ registered module and reports where such layers hide, as paths you can paste.
 # submodule. One layer is shared: it sits in a plain dict *and* in a
 # ``ModuleDict``, so it is registered and must not be reported.
 import torch
-from torch import nn
-
 from _unregistered import find_unregistered_modules
+from torch import nn
 
 _ = torch.manual_seed(0)
 

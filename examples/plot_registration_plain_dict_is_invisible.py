@@ -13,9 +13,8 @@ consequence on one model, then fix it.
 # One registered layer, the rest in plain containers
 # --------------------------------------------------
 import torch
-from torch import nn
-
 from _guide import expect_error
+from torch import nn
 
 _ = torch.manual_seed(0)
 

@@ -15,9 +15,8 @@ workarounds that script, and what torch says about TorchScript itself.
 import warnings
 
 import torch
-from torch import nn
-
 from _guide import expect_error
+from torch import nn
 
 _ = torch.manual_seed(0)
 x = torch.randn(2, 4)

@@ -47,6 +47,9 @@ def output_of(result) -> str:
     return result.stdout + result.stderr
 
 
+SOURCE_DATE_EPOCH = "1764288000"  # every build in the tests claims the same date
+
+
 @dataclass
 class Site:
     root: Path  # the project copy it was built from
@@ -60,7 +63,7 @@ def site(tmp_path_factory) -> Site:
     """The whole site, built once with the README's command, warnings as errors."""
     root = copy_project(tmp_path_factory.mktemp("site"))
     errors = root / "shown-errors.jsonl"
-    result = make(root, "html", env={"GUIDE_ERROR_LOG": str(errors)})
+    result = make(root, "html", env={"GUIDE_ERROR_LOG": str(errors), "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH})
     assert result.returncode == 0, output_of(result)[-20000:]
     return Site(root, root / "build" / "html", output_of(result), errors)
 

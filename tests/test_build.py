@@ -7,7 +7,6 @@ import torch
 from bs4 import BeautifulSoup
 from conftest import ROOT, output_of
 
-
 def page(site, relative: str) -> BeautifulSoup:
     return BeautifulSoup((site.html / relative).read_text(encoding="utf-8"), "html.parser")
 

@@ -9,7 +9,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 from _guide import environment, expect_error  # noqa: E402
 
-
 def test_prints_the_error_as_python_does(capsys):
     with expect_error(KeyError, "'missing'") as caught:
         {}["missing"]

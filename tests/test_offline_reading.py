@@ -13,7 +13,6 @@ from browser import html_pages, search, visit
 from bs4 import BeautifulSoup
 from conftest import MYTHS_PAGE, page_texts, rendered, shown_errors
 
-
 def test_every_page_loads_from_disk_with_no_outside_request_and_no_console_error(site, chromium):
     pages = html_pages(site.html)
     assert len(pages) > 10

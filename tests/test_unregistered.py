@@ -10,7 +10,6 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "examples"))
 
 from _unregistered import find_unregistered_modules  # noqa: E402
 
-
 class Holder(nn.Module):
     """A module whose attributes are set from keyword arguments (plain values stay plain)."""
 
