@@ -21,7 +21,7 @@ endif
 
 SPHINX := $(PY) -m sphinx -c . -d $(BUILDDIR)/doctrees $(SPHINXFLAGS)
 
-.PHONY: help html doctest lint test dist serve clean
+.PHONY: help html doctest lint test bench dist serve clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ lint: $(ENV)  ## sphinx-lint on docs/, ruff on the Python, codespell on the tree
 
 test: lint  ## Lint, then run the test suite (builds the site in a temporary folder)
 	$(PY) -m pytest -rs tests
+
+bench: $(ENV)  ## Time clean/no-op/incremental builds, doctest and test against the floor and myst-nb
+	$(PY) tests/bench.py $(BENCHOPTS)
 
 dist: html  ## Offline formats in build/dist: a zip of the HTML site, an EPUB, a single page
 	$(SPHINX) -b epub docs $(BUILDDIR)/epub

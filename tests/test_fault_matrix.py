@@ -40,21 +40,17 @@ with expect_error(KeyError, "missing"):
 
 
 def test_an_unexpected_exception_fails_the_build_naming_file_and_line(mini_project):
-    (mini_project / "examples" / "plot_boom.py").write_text(BOOM)
+    add_example(mini_project, "plot_boom.py", BOOM)
     result = make(mini_project, "html")
-    log = output_of(result)
-    assert result.returncode != 0
-    assert re.search(r'File ".*plot_boom\.py", line 9', log), log[-3000:]
-    assert "ValueError: nobody expected this" in log
+    assert_fails_naming(result, r'File ".*plot_boom\.py", line 9')
+    assert "ValueError: nobody expected this" in output_of(result)
 
 
 def test_an_expected_error_that_is_not_raised_fails_the_build(mini_project):
-    (mini_project / "examples" / "plot_not_raising.py").write_text(NOT_RAISING)
+    add_example(mini_project, "plot_not_raising.py", NOT_RAISING)
     result = make(mini_project, "html")
-    log = output_of(result)
-    assert result.returncode != 0
-    assert re.search(r'File ".*plot_not_raising\.py", line 10', log), log[-3000:]
-    assert "AssertionError: expected KeyError matching 'missing'; nothing was raised" in log
+    assert_fails_naming(result, r'File ".*plot_not_raising\.py", line 10')
+    assert "AssertionError: expected KeyError matching 'missing'; nothing was raised" in output_of(result)
 
 
 def test_a_wrong_doctest_fails_make_doctest(mini_project):

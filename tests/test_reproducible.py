@@ -42,7 +42,7 @@ PROBE = (
 
 def offline(command: list[str], tmp_path) -> tuple[list[str], dict]:
     """Wrap a command so that it runs without network; say how."""
-    if subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
+    if shutil.which("ip") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
         # A new, empty network namespace with only loopback (DDP's gloo uses 127.0.0.1).
         return ["unshare", "-n", "sh", "-c", "ip link set lo up && exec " + shlex.join(command)], {}
     (tmp_path / "sitecustomize.py").write_text(GUARD)

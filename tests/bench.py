@@ -1,0 +1,206 @@
+"""``make bench``: how fast the site builds and tests, against its floor and a peer.
+
+Every figure is the median of ``--runs`` runs on this machine, in one run of this
+script (``make test`` takes minutes and is timed ``--test-runs`` times). Writes
+``build/bench/bench.md`` and ``build/bench/bench.json`` and prints the table.
+
+The floor is what no build of this site can avoid: executing every example once, in
+one Python process (one ``import torch``), plus rendering the site without executing
+anything. The peer is myst-nb (the engine of Jupyter Book) executing the same
+examples as notebooks, one kernel per notebook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import MYTHS_PAGE, ROOT, SHARED_ARTICLE, copy_project, make, output_of  # noqa: E402
+
+EDITED = "plot_article_example1_item_access_works.py"
+# Runs every example once in this one process, as sphinx-gallery does.
+RUN_EXAMPLES = """
+import os, runpy, sys
+from pathlib import Path
+os.chdir(sys.argv[1]); sys.path.insert(0, sys.argv[1])
+for script in sorted(Path(sys.argv[1]).glob("plot_*.py")):
+    runpy.run_path(str(script), run_name="__main__")
+"""
+PEER_CONF = """
+extensions = ["myst_nb"]
+nb_execution_mode = "force"
+nb_execution_timeout = 300
+nb_execution_raise_on_error = True
+exclude_patterns = ["_build", "*.py"]
+"""
+
+
+def timed(command: list[str], **kwargs) -> tuple[float, subprocess.CompletedProcess]:
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(command)} failed:\n{output_of(result)[-5000:]}")
+    return elapsed, result
+
+
+def timed_make(project: Path, target: str, *args: str) -> tuple[float, subprocess.CompletedProcess]:
+    start = time.perf_counter()
+    result = make(project, target, *args)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"bench: make {target} failed:\n{output_of(result)[-5000:]}")
+    return elapsed, result
+
+
+def executed(log: str) -> int:
+    """How many examples this build ran (sphinx-gallery counts the ones it did not skip)."""
+    return int(re.search(r"successfully executed (\d+) out of", log).group(1))
+
+
+def new_project(work: Path) -> Path:
+    """A fresh copy of the project, with shared/ beside it as in CI."""
+    folder = Path(tempfile.mkdtemp(dir=work))
+    if SHARED_ARTICLE.exists():
+        (folder / "shared").symlink_to(SHARED_ARTICLE.parent)
+    return copy_project(folder / "project", (*PROJECT_AND_TESTS,))
+
+
+PROJECT_AND_TESTS = ("conf.py", "Makefile", "requirements.txt", "docs", "examples", "tests")
+
+
+def measure(runs: int, test_runs: int, work: Path) -> dict:
+    figures: dict[str, list[float]] = {}
+    notes: dict[str, str] = {}
+
+    def record(name: str, seconds: float):
+        figures.setdefault(name, []).append(seconds)
+
+    built = None
+    for _ in range(runs):
+        project = new_project(work)
+        # The floor: every example in one process, then a render that executes nothing.
+        seconds, _ = timed([sys.executable, "-c", RUN_EXAMPLES, str(project / "examples")],
+                           env={**os.environ, "MPLBACKEND": "Agg"})
+        record("floor: examples in one process", seconds)
+        render = new_project(work)
+        seconds, _ = timed_make(render, "html", "SPHINXOPTS=-D plot_gallery=0")
+        record("floor: render without executing", seconds)
+        figures.setdefault("floor", []).append(figures["floor: examples in one process"][-1] + seconds)
+
+        seconds, result = timed_make(project, "html")
+        record("clean make html", seconds)
+        notes["examples executed by a clean build"] = str(executed(output_of(result)))
+        seconds, _ = timed_make(project, "html")
+        record("no-op rebuild", seconds)
+        script = project / "examples" / EDITED
+        script.write_text(script.read_text() + f"\n# edited {time.time()}\n")
+        seconds, result = timed_make(project, "html")
+        record("rebuild after editing one example", seconds)
+        notes["examples re-executed after editing one"] = str(executed(output_of(result)))
+        seconds, _ = timed_make(project, "doctest")
+        record("make doctest", seconds)
+        seconds = peer_build(project, work)
+        record("peer: myst-nb, one kernel per notebook", seconds)
+        built = project
+
+    for _ in range(test_runs):
+        seconds, result = timed_make(new_project(work), "test")
+        record("make test", seconds)
+        notes["tests in make test"] = re.findall(r"(\d+ passed.*?) in ", output_of(result))[-1]
+
+    medians = {name: statistics.median(values) for name, values in figures.items()}
+    return {"runs": runs, "test_runs": test_runs, "seconds": medians, "all_seconds": figures,
+            "notes": notes, "bytes": page_bytes(built / "build" / "html")}
+
+
+def peer_build(project: Path, work: Path) -> float:
+    """myst-nb builds the examples' notebooks (written by sphinx-gallery), executing each."""
+    peer = Path(tempfile.mkdtemp(dir=work))
+    # Each notebook beside its script, as a reader downloads them (the TorchScript
+    # example reads its own source).
+    for download in (project / "docs" / "auto_examples").glob("plot_*.*"):
+        if download.suffix in (".ipynb", ".py"):
+            shutil.copy(download, peer)
+    for helper in (project / "examples").glob("_*.py"):
+        shutil.copy(helper, peer)
+    (peer / "conf.py").write_text(PEER_CONF)
+    (peer / "index.md").write_text("# Peer\n\n```{toctree}\n:glob:\n\nplot_*\n```\n")
+    seconds, _ = timed([sys.executable, "-m", "sphinx", "-q", "-b", "html", str(peer), str(peer / "_build")],
+                       env={**os.environ, "MPLBACKEND": "Agg"})
+    return seconds
+
+
+def page_bytes(html: Path) -> dict[str, int]:
+    """Bytes a browser loads from disk for a page: the page and every asset it requests."""
+    from browser import visit
+    from conftest import CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
+
+    loaded = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        for page in ("index.html", MYTHS_PAGE):
+            result, tab = visit(browser, (html / page).as_uri())
+            tab.context.close()
+            loaded[page] = result.bytes_from_disk()
+        browser.close()
+    return loaded
+
+
+def targets(report: dict) -> dict[str, bool]:
+    s = report["seconds"]
+    met = {
+        "clean build ≤ 1.3 × floor": s["clean make html"] <= 1.3 * s["floor"],
+        "no-op rebuild ≤ 2 s": s["no-op rebuild"] <= 2,
+        "editing one example re-executes exactly that one": report["notes"]["examples re-executed after editing one"] == "1",
+    }
+    if "make test" in s:
+        met["make test ≤ 4 min"] = s["make test"] <= 240
+    return met
+
+
+def table(report: dict) -> str:
+    s = report["seconds"]
+    floor, clean = s["floor"], s["clean make html"]
+    rows = [(name, f"{seconds:.2f} s") for name, seconds in s.items()]
+    rows += [
+        ("clean build / floor", f"{clean / floor:.2f}"),
+        ("myst-nb peer / clean build", f"{s['peer: myst-nb, one kernel per notebook'] / clean:.2f}"),
+    ]
+    rows += list(report["notes"].items())
+    rows += [(f"bytes loaded from disk: {page}", f"{n:,}") for page, n in report["bytes"].items()]
+    rows += [(f"target: {name}", "met" if ok else "MISSED") for name, ok in targets(report).items()]
+    lines = [f"Median of {report['runs']} runs ({report['test_runs']} for make test), "
+             f"{os.cpu_count()} cores.", "", "| figure | value |", "| --- | --- |"]
+    return "\n".join(lines + [f"| {name} | {value} |" for name, value in rows]) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--test-runs", type=int, default=1)
+    args = parser.parse_args()
+    out = ROOT / "build" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench-") as work:
+        report = measure(args.runs, args.test_runs, Path(work))
+    (out / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out / "bench.md").write_text(table(report))
+    print(table(report))
+    if not all(targets(report).values()):
+        raise SystemExit("bench: a target was missed")
+
+
+if __name__ == "__main__":
+    main()
