@@ -85,7 +85,7 @@ def test_a_changed_environment_fingerprint_reexecutes_the_examples(mini_project)
     assert "environment changed; re-executing" in output_of(after_torch)
     assert executed_count(output_of(after_torch)) == 1
 
-    for changed in ("requirements.txt", "conf.py"):
+    for changed in ("requirements.txt", "conf.py", "examples/_guide.py"):
         path = mini_project / changed
         path.write_text(path.read_text() + "\n# changed\n")
         rebuilt = make(mini_project, "html")

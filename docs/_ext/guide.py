@@ -3,7 +3,7 @@
 * **No stale outputs.** sphinx-gallery re-executes an example only when the example's
   own source changes (it keeps an ``.md5`` of it). We also fingerprint what produces
   the outputs: torch and Python versions, ``requirements.txt``, ``conf.py`` and the
-  shared helpers. When the fingerprint differs from the one the cached outputs were
+  helper modules ``examples/_*.py``. When the fingerprint differs from the one the cached outputs were
   made with, every cached ``.md5`` is deleted, so every example runs again.
 * **Reproducible downloads.** sphinx-gallery's zips record the files' modification
   times; they are rewritten with one fixed time, so two builds give the same bytes.
@@ -28,15 +28,17 @@ from _guide import environment
 from docutils import nodes
 
 FINGERPRINT_FILE = ".environment.json"
-# Files whose content shapes the examples' outputs, relative to the config directory.
-FINGERPRINTED_FILES = ("requirements.txt", "conf.py", "examples/_guide.py")
+# Files whose content shapes the examples' outputs, relative to the config directory:
+# the requirements, the configuration and the helper modules the examples import.
+FINGERPRINTED_FILES = ("requirements.txt", "conf.py", "examples/_*.py")
 
 
 def fingerprint(confdir: Path) -> dict[str, str]:
     """What the examples' outputs depend on besides their own source."""
     files = {
-        name: hashlib.sha256((confdir / name).read_bytes()).hexdigest()
-        for name in FINGERPRINTED_FILES
+        path.relative_to(confdir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for pattern in FINGERPRINTED_FILES
+        for path in sorted(confdir.glob(pattern))
     }
     return {**environment(), "python_build": sys.version, **files}
 
