@@ -25,7 +25,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import MYTHS_PAGE, ROOT, SHARED_ARTICLE, copy_project, make, output_of  # noqa: E402
+from conftest import (  # noqa: E402
+    MYTHS_PAGE,
+    PROJECT_FILES,
+    ROOT,
+    SHARED_ARTICLE,
+    copy_project,
+    examples_executed,
+    make_command,
+    output_of,
+)
 
 EDITED = "plot_article_example1_item_access_works.py"
 # Runs every example once in this one process, as sphinx-gallery does.
@@ -46,6 +55,7 @@ exclude_patterns = ["_build", "*.py"]
 
 
 def timed(command: list[str], **kwargs) -> tuple[float, subprocess.CompletedProcess]:
+    """Seconds a command takes; a failure stops the bench."""
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, **kwargs)
     elapsed = time.perf_counter() - start
@@ -55,28 +65,15 @@ def timed(command: list[str], **kwargs) -> tuple[float, subprocess.CompletedProc
 
 
 def timed_make(project: Path, target: str, *args: str) -> tuple[float, subprocess.CompletedProcess]:
-    start = time.perf_counter()
-    result = make(project, target, *args)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"bench: make {target} failed:\n{output_of(result)[-5000:]}")
-    return elapsed, result
-
-
-def executed(log: str) -> int:
-    """How many examples this build ran (sphinx-gallery counts the ones it did not skip)."""
-    return int(re.search(r"successfully executed (\d+) out of", log).group(1))
+    return timed(make_command(project, target, *args))
 
 
 def new_project(work: Path) -> Path:
-    """A fresh copy of the project, with shared/ beside it as in CI."""
+    """A fresh copy of the project and its tests, with shared/ beside it as in CI."""
     folder = Path(tempfile.mkdtemp(dir=work))
     if SHARED_ARTICLE.exists():
         (folder / "shared").symlink_to(SHARED_ARTICLE.parent)
-    return copy_project(folder / "project", (*PROJECT_AND_TESTS,))
-
-
-PROJECT_AND_TESTS = ("conf.py", "Makefile", "requirements.txt", "docs", "examples", "tests")
+    return copy_project(folder / "project", (*PROJECT_FILES, "tests"))
 
 
 def measure(runs: int, test_runs: int, work: Path) -> dict:
@@ -100,14 +97,14 @@ def measure(runs: int, test_runs: int, work: Path) -> dict:
 
         seconds, result = timed_make(project, "html")
         record("clean make html", seconds)
-        notes["examples executed by a clean build"] = str(executed(output_of(result)))
+        notes["examples executed by a clean build"] = str(examples_executed(output_of(result)))
         seconds, _ = timed_make(project, "html")
         record("no-op rebuild", seconds)
         script = project / "examples" / EDITED
         script.write_text(script.read_text() + f"\n# edited {time.time()}\n")
         seconds, result = timed_make(project, "html")
         record("rebuild after editing one example", seconds)
-        notes["examples re-executed after editing one"] = str(executed(output_of(result)))
+        notes["examples re-executed after editing one"] = str(examples_executed(output_of(result)))
         seconds, _ = timed_make(project, "doctest")
         record("make doctest", seconds)
         seconds = peer_build(project, work)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -33,13 +34,15 @@ def copy_project(dst: Path, files=PROJECT_FILES) -> Path:
     return dst
 
 
+def make_command(project: Path, target: str, *args: str) -> list[str]:
+    """A Makefile target of ``project``, run with this test run's Python."""
+    return ["make", "--no-print-directory", "-C", str(project), target, f"PYTHON={sys.executable}", *args]
+
+
 def make(project: Path, target: str, *args: str, env: dict | None = None):
     """Run a Makefile target of ``project`` with this test run's Python."""
     return subprocess.run(
-        ["make", "--no-print-directory", "-C", str(project), target, f"PYTHON={sys.executable}", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
+        make_command(project, target, *args), capture_output=True, text=True, env={**os.environ, **(env or {})}
     )
 
 
@@ -79,6 +82,18 @@ def doctest_run(site):
     return result, errors
 
 
+def soup(html: Path) -> BeautifulSoup:
+    """A built HTML page, parsed."""
+    return BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+
+
+def examples_executed(log: str) -> int:
+    """How many examples a build ran (sphinx-gallery does not count the cached ones)."""
+    ran = re.search(r"successfully executed (\d+) out of \d+ file", log)
+    assert ran, log[-3000:]
+    return int(ran.group(1))
+
+
 def shown_errors(*logs: Path) -> list[str]:
     """Every error expect_error printed during the builds that wrote these logs."""
     errors = []
@@ -97,7 +112,7 @@ def page_texts(site) -> dict[str, str]:
     """The text of every code block and output of every page, by page."""
     texts = {}
     for html in site.html.rglob("*.html"):
-        blocks = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser").find_all("pre")
+        blocks = soup(html).find_all("pre")
         texts[html.relative_to(site.html).as_posix()] = rendered("\n".join(b.get_text() for b in blocks))
     return texts
 

@@ -4,12 +4,7 @@ import platform
 import re
 
 import torch
-from bs4 import BeautifulSoup
-from conftest import ROOT, output_of
-
-def page(site, relative: str) -> BeautifulSoup:
-    return BeautifulSoup((site.html / relative).read_text(encoding="utf-8"), "html.parser")
-
+from conftest import ROOT, examples_executed, output_of, soup
 
 def example_pages(site):
     return sorted(site.html.glob("auto_examples/plot_*.html"))
@@ -31,13 +26,11 @@ def test_every_source_has_a_page(site):
 
 
 def test_every_example_was_executed_in_this_build(site):
-    executed = re.search(r"successfully executed (\d+) out of (\d+) file", site.log)
-    assert executed, site.log[-3000:]
-    assert executed.group(1) == executed.group(2) == str(len(list(ROOT.glob("examples/plot_*.py"))))
+    assert examples_executed(site.log) == len(list(ROOT.glob("examples/plot_*.py")))
 
 
 def test_example1_output_is_on_its_page(site):
-    doc = page(site, "auto_examples/plot_article_example1_item_access_works.html")
+    doc = soup(site.html / "auto_examples/plot_article_example1_item_access_works.html")
     outputs = "\n".join(block.get_text() for block in doc.select("div.sphx-glr-script-out"))
     for name, shape in [("layers.layer1.weight", "(5, 10)"), ("layers.layer1.bias", "(5,)"),
                         ("layers.layer2.weight", "(2, 5)"), ("layers.layer2.bias", "(2,)")]:
@@ -48,7 +41,7 @@ def test_every_example_page_is_stamped_with_the_versions_that_ran_it(site):
     pages = example_pages(site)
     assert pages
     for html in pages:
-        stamp = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser").select_one("p.guide-stamp")
+        stamp = soup(html).select_one("p.guide-stamp")
         assert stamp is not None, html.name
         versions = [code.get_text() for code in stamp.select("code")]
         assert versions == [torch.__version__, platform.python_version()], html.name

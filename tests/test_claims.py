@@ -5,13 +5,9 @@ from __future__ import annotations
 import re
 
 from bs4 import BeautifulSoup
-from conftest import ROOT, page_texts, rendered, shown_errors
+from conftest import ROOT, examples_executed, page_texts, rendered, shown_errors, soup
 
 PYTHON = {"python", "python3", "py", "pycon", "ipython", "ipython3", "default"}
-
-
-def soup(path) -> BeautifulSoup:
-    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
 def code_blocks(html: BeautifulSoup):
@@ -35,8 +31,7 @@ def test_no_python_block_on_the_site_goes_unexecuted(site):
                 unexecuted.append(f"{relative}: {block.get_text()[:80]!r}")
     assert not unexecuted
     # The gallery's cells are only exempt because every example ran in this build.
-    ran = re.search(r"successfully executed (\d+) out of (\d+)", site.log)
-    assert ran and ran.group(1) == ran.group(2) == str(len(examples))
+    assert examples_executed(site.log) == len(examples)
 
 
 def test_every_error_the_guide_shows_is_verbatim_on_a_page(site, doctest_run):

@@ -9,10 +9,16 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 
-from conftest import MINIMAL_EXAMPLE, ROOT, make, output_of
+from conftest import (
+    MINIMAL_EXAMPLE,
+    ROOT,
+    examples_executed,
+    make,
+    make_command,
+    output_of,
+)
 
 BOOM = '''"""
 An example that fails
@@ -63,19 +69,13 @@ def test_a_wrong_doctest_fails_make_doctest(mini_project):
     assert "1 failure" in report and "Expected:\n    2\nGot:\n    1" in report, report
 
 
-def executed_count(log: str) -> int:
-    match = re.search(r"excluding (\d+) files? that had previously been run", log)
-    assert match, log[-3000:]
-    return 1 - int(match.group(1))  # the minimal project has one example
-
-
 def test_a_changed_environment_fingerprint_reexecutes_the_examples(mini_project):
     first = make(mini_project, "html")
     assert first.returncode == 0, output_of(first)[-3000:]
-    assert executed_count(output_of(first)) == 1
+    assert examples_executed(output_of(first)) == 1
 
     unchanged = make(mini_project, "html")
-    assert executed_count(output_of(unchanged)) == 0  # sphinx-gallery's own cache works
+    assert examples_executed(output_of(unchanged)) == 0  # sphinx-gallery's own cache works
 
     # Pretend the cached outputs were made by another torch.
     record = mini_project / "docs" / "auto_examples" / ".environment.json"
@@ -83,14 +83,14 @@ def test_a_changed_environment_fingerprint_reexecutes_the_examples(mini_project)
     record.write_text(json.dumps({**fingerprint, "torch": "2.12.0"}))
     after_torch = make(mini_project, "html")
     assert "environment changed; re-executing" in output_of(after_torch)
-    assert executed_count(output_of(after_torch)) == 1
+    assert examples_executed(output_of(after_torch)) == 1
 
     for changed in ("requirements.txt", "conf.py", "examples/_guide.py"):
         path = mini_project / changed
         path.write_text(path.read_text() + "\n# changed\n")
         rebuilt = make(mini_project, "html")
         assert rebuilt.returncode == 0, output_of(rebuilt)[-3000:]
-        assert executed_count(output_of(rebuilt)) == 1, changed
+        assert examples_executed(output_of(rebuilt)) == 1, changed
 
     page = mini_project / "build" / "html" / "auto_examples" / MINIMAL_EXAMPLE.replace(".py", ".html")
     assert "layers.layer1.weight" in page.read_text()
@@ -176,7 +176,7 @@ def test_a_build_killed_while_running_examples_recovers_on_the_next_build(mini_p
         add_example(mini_project, f"{name}.py", SLOW.replace("{name}", name))
     marker = tmp_path / "running"
     build = subprocess.Popen(
-        ["make", "-C", str(mini_project), "html", f"PYTHON={sys.executable}"],
+        make_command(mini_project, "html"),
         env={**os.environ, "GUIDE_TEST_HANG": str(marker)},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )

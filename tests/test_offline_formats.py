@@ -15,8 +15,7 @@ from xml.etree import ElementTree
 
 import pytest
 from browser import search
-from bs4 import BeautifulSoup
-from conftest import MYTHS_PAGE
+from conftest import MYTHS_PAGE, soup
 
 # Attributes through which a browser loads something by itself (a plain <a href> is a
 # link the reader may click, which is fine).
@@ -34,13 +33,13 @@ JS_LOAD = re.compile(r"""(?:fetch|import|importScripts|\.src\s*=|loadScript)\s*\
 def remote_loads(root: Path) -> list[str]:
     found = []
     for html in root.rglob("*.html"):
-        soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+        page = soup(html)
         for tag, attribute in LOADING.items():
-            found += [f"{html.name}: <{tag} {attribute}={e[attribute]}>" for e in soup.find_all(tag) if REMOTE.match(e.get(attribute, ""))]
-        for link in soup.find_all("link", href=True):
+            found += [f"{html.name}: <{tag} {attribute}={e[attribute]}>" for e in page.find_all(tag) if REMOTE.match(e.get(attribute, ""))]
+        for link in page.find_all("link", href=True):
             if REMOTE.match(link["href"]) and set(link.get("rel", [])) & {"stylesheet", "preload", "modulepreload", "icon", "prefetch", "preconnect", "dns-prefetch"}:
                 found.append(f"{html.name}: <link rel={link['rel']} href={link['href']}>")
-        for style in soup.find_all("style"):
+        for style in page.find_all("style"):
             found += [f"{html.name}: inline style loads {u}" for u in CSS_LOAD.findall(style.get_text()) if REMOTE.match(u)]
     for css in root.rglob("*.css"):
         found += [f"{css.name}: loads {u}" for u in CSS_LOAD.findall(css.read_text(encoding="utf-8")) if REMOTE.match(u)]
@@ -88,19 +87,17 @@ def test_the_epub_is_a_valid_epub_container(dist):
 
 
 def test_the_single_page_contains_the_myths_content(dist, site):
-    single = (dist / "moduledict-corrected-single-page" / "index.html").read_text(encoding="utf-8")
-    myths = BeautifulSoup((site.html / MYTHS_PAGE).read_text(encoding="utf-8"), "html.parser")
-    title = myths.find("h1").get_text().rstrip("¶#")
-    assert title in BeautifulSoup(single, "html.parser").get_text()
-    assert "torch.equal" in single
+    single = soup(dist / "moduledict-corrected-single-page" / "index.html")
+    title = soup(site.html / MYTHS_PAGE).find("h1").get_text().rstrip("¶#")
+    assert title in single.get_text()
+    assert "torch.equal" in str(single)
 
 
 def example_downloads(site) -> dict[str, list[Path]]:
     """For each example page: the files it offers for download."""
     offered = {}
     for html in sorted(site.html.glob("auto_examples/plot_*.html")):
-        soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
-        links = [a["href"] for a in soup.select("a.reference.download")]
+        links = [a["href"] for a in soup(html).select("a.reference.download")]
         offered[html.stem] = [(html.parent / unquote(link)).resolve() for link in links]
     return offered
 

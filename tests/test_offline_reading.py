@@ -10,8 +10,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 from browser import html_pages, search, visit
-from bs4 import BeautifulSoup
-from conftest import MYTHS_PAGE, page_texts, rendered, shown_errors
+from conftest import MYTHS_PAGE, page_texts, rendered, shown_errors, soup
 
 def test_every_page_loads_from_disk_with_no_outside_request_and_no_console_error(site, chromium):
     pages = html_pages(site.html)
@@ -29,9 +28,8 @@ def test_every_page_loads_from_disk_with_no_outside_request_and_no_console_error
 
 def local_targets(html: Path):
     """Every local file a page links to, shows or loads."""
-    soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
     for tag, attribute in (("a", "href"), ("img", "src"), ("link", "href"), ("script", "src")):
-        for element in soup.find_all(tag):
+        for element in soup(html).find_all(tag):
             target = element.get(attribute)
             if not target or target.startswith("#") or urlparse(target).scheme:
                 continue
@@ -55,7 +53,7 @@ def test_search_from_disk_finds_ordinary_words(site, chromium):
 
 
 def test_search_from_disk_finds_a_pasted_error_message(site, chromium):
-    page = BeautifulSoup((site.html / "auto_examples/plot_article_example2_crashes_as_written.html").read_text(), "html.parser")
+    page = soup(site.html / "auto_examples/plot_article_example2_crashes_as_written.html")
     outputs = [o.get_text() for o in page.select("div.sphx-glr-script-out")]
     error = next(line for out in outputs for line in out.splitlines() if line.startswith("RuntimeError:"))
     hits, result = search(chromium, site.html, error)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import SOURCE_DATE_EPOCH, output_of
+from conftest import SOURCE_DATE_EPOCH, make_command, output_of
 
 # Files that cannot be identical between two builds, and why.
 NOT_REPRODUCIBLE = {
@@ -57,10 +57,7 @@ def offline_rebuild(site, tmp_path_factory):
     env = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
     probe, probe_env = offline([sys.executable, "-c", PROBE], guard)
     blocked = subprocess.run(probe, capture_output=True, text=True, env={**env, **probe_env})
-    build, build_env = offline(
-        ["make", "--no-print-directory", "-C", str(site.root), "html", f"PYTHON={sys.executable}", "BUILDDIR=build-again"],
-        guard,
-    )
+    build, build_env = offline(make_command(site.root, "html", "BUILDDIR=build-again"), guard)
     result = subprocess.run(build, capture_output=True, text=True, env={**env, **build_env})
     return blocked, result, site.root / "build-again" / "html"
 
