@@ -10,7 +10,14 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 from browser import html_pages, search, visit
-from conftest import ERROR_INDEX_PAGE, MYTHS_PAGE, page_texts, rendered, shown_errors, soup
+from conftest import (
+    ERROR_INDEX_PAGE,
+    MYTHS_PAGE,
+    page_texts,
+    rendered,
+    shown_errors,
+    soup,
+)
 
 def test_every_page_loads_from_disk_with_no_outside_request_and_no_console_error(site, chromium):
     pages = html_pages(site.html)
