@@ -28,6 +28,7 @@ extensions = [
     "sphinx_gallery.gen_gallery",
     "guide",
     "api_coverage",
+    "error_index",
 ]
 
 # sphinx-gallery writes its pages, notebooks and scripts next to the sources.
@@ -66,6 +67,8 @@ html_favicon = "docs/_static/favicon.svg"
 # Search result summaries fetch() each page, which fails when the site is read from disk.
 html_show_search_summary = False
 html_last_updated_fmt = None
+# Ranks the error index first for a pasted error message (see the file).
+html_search_scorer = str(ROOT / "docs" / "_static" / "search-scorer.js")
 
 copybutton_prompt_text = r">>> |\.\.\. |\$ "
 copybutton_prompt_is_regexp = True

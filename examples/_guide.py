@@ -6,8 +6,6 @@ and this module is found next to it.
 
 from __future__ import annotations
 
-import json
-import os
 import platform
 import re
 import traceback
@@ -44,7 +42,6 @@ def expect_error(exc_type: type[BaseException], match: str):
         caught.value = error
         shown = "".join(traceback.format_exception_only(error))
         print(shown, end="")
-        _log_shown_error(shown)
         return
     raise AssertionError(f"expected {exc_type.__name__} matching {match!r}; nothing was raised")
 
@@ -52,14 +49,3 @@ def expect_error(exc_type: type[BaseException], match: str):
 def environment() -> dict[str, str]:
     """The versions that produce the site's outputs (read without importing torch)."""
     return {"torch": version("torch"), "python": platform.python_version()}
-
-
-def _log_shown_error(shown: str) -> None:
-    """Record a shown error where the tests can find it (``GUIDE_ERROR_LOG``, if set).
-
-    The tests check that every error the site explains appears verbatim in the HTML.
-    """
-    log = os.environ.get("GUIDE_ERROR_LOG")
-    if log:
-        with open(log, "a", encoding="utf-8") as stream:
-            stream.write(json.dumps(shown) + "\n")

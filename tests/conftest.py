@@ -61,25 +61,23 @@ class Site:
     root: Path  # the project copy it was built from
     html: Path
     log: str
-    shown_errors: Path  # every error printed by expect_error during the build
+    shown_errors: Path  # what docs/_ext/error_index.py wrote: every error the site shows
 
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Site:
     """The whole site, built once with the README's command, warnings as errors."""
     root = copy_project(tmp_path_factory.mktemp("site"))
-    errors = root / "shown-errors.jsonl"
-    result = make(root, "html", env={**SITE_ENV, "GUIDE_ERROR_LOG": str(errors)})
+    result = make(root, "html", env=SITE_ENV)
     assert result.returncode == 0, output_of(result)[-20000:]
-    return Site(root, root / "build" / "html", output_of(result), errors)
+    html = root / "build" / "html"
+    return Site(root, html, output_of(result), html / ERROR_INDEX_JSON)
 
 
 @pytest.fixture(scope="session")
 def doctest_run(site):
     """``make doctest`` on the built site (its examples are cached, so it runs only doctests)."""
-    errors = site.root / "shown-errors-doctest.jsonl"
-    result = make(site.root, "doctest", env={**SITE_ENV, "GUIDE_ERROR_LOG": str(errors)})
-    return result, errors
+    return make(site.root, "doctest", env=SITE_ENV)
 
 
 def soup(html: Path) -> BeautifulSoup:
@@ -94,13 +92,19 @@ def examples_executed(log: str) -> int:
     return int(ran.group(1))
 
 
-def shown_errors(*logs: Path) -> list[str]:
-    """Every error expect_error printed during the builds that wrote these logs."""
-    errors = []
-    for log in logs:
-        if log.exists():
-            errors += [json.loads(line).strip() for line in log.read_text(encoding="utf-8").splitlines()]
-    return sorted(set(errors))
+# Written by docs/_ext/error_index.py: {example script or page docname: [errors it shows]}.
+ERROR_INDEX_JSON = "_static/error-index.json"
+ERROR_INDEX_PAGE = "reference/errors.html"
+
+
+def shown_errors_by_source(site) -> dict[str, list[str]]:
+    """Every error the site shows (examples: expect_error; pages: doctest tracebacks), by source."""
+    return json.loads(site.shown_errors.read_text(encoding="utf-8"))
+
+
+def shown_errors(site) -> list[str]:
+    """Every distinct error the site shows."""
+    return sorted({error for errors in shown_errors_by_source(site).values() for error in errors})
 
 
 def rendered(text: str) -> str:

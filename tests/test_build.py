@@ -48,7 +48,7 @@ def test_every_example_page_is_stamped_with_the_versions_that_ran_it(site):
 
 
 def test_doctests_pass(site, doctest_run):
-    result, _ = doctest_run
+    result = doctest_run
     assert result.returncode == 0, output_of(result)[-5000:]
     summary = (site.root / "build" / "doctest" / "output.txt").read_text()
     tests = int(re.search(r"(\d+) tests", summary).group(1))

@@ -1,6 +1,5 @@
 """The shared expected-error helper behaves like pytest.raises, and prints what it caught."""
 
-import json
 import sys
 from pathlib import Path
 
@@ -32,16 +31,6 @@ def test_lets_another_error_type_through():
     with pytest.raises(TypeError, match="wrong type"):
         with expect_error(ValueError, "wrong type"):
             raise TypeError("wrong type")
-
-
-def test_logs_shown_errors_when_asked(tmp_path, monkeypatch, capsys):
-    log = tmp_path / "errors.jsonl"
-    monkeypatch.setenv("GUIDE_ERROR_LOG", str(log))
-    with expect_error(ZeroDivisionError, "division by zero"):
-        1 / 0
-    assert [json.loads(line) for line in log.read_text().splitlines()] == [
-        "ZeroDivisionError: division by zero\n"
-    ]
 
 
 def test_environment_names_torch_and_python():

@@ -1,0 +1,369 @@
+"""The error index: every error message the site shows, linked to the block that shows it.
+
+* **Examples.** The examples print expected errors with ``_guide.expect_error``. They run
+  in the Sphinx process and import it from the ``_guide`` module object this extension
+  imports, so wrapping ``_guide.expect_error`` at ``config-inited`` sees every error they
+  show; ``_guide.py`` itself holds nothing for the build. sphinx-gallery's
+  ``reset_modules`` hook says which example is about to run. Each example's errors are
+  saved next to its outputs (``auto_examples/<example>.errors.json``), so an example that
+  sphinx-gallery does not run again keeps them; a cached example without that file is
+  run again (its ``.md5`` is deleted).
+* **Pages.** The doctest tracebacks of ``{doctest}`` blocks (their ``ExcType: message``
+  line, which ``make doctest`` compares) and of ``{testoutput}`` blocks are read from
+  each page's doctree.
+* **Anchors.** The output block that shows an error gets an id (``error-...``), so a
+  link lands on the error itself.
+* **The index.** The ``error-index`` directive becomes one table per exception type:
+  the exact message as code text (so the search indexes its words), its type, and links
+  to the blocks that show it. ``shown_errors(app)`` gives the same data to other code;
+  HTML builds also write it to ``_static/error-index.json``.
+"""
+
+from __future__ import annotations
+
+import doctest
+import hashlib
+import json
+import re
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+
+import _guide
+from docutils import nodes
+from docutils.parsers.rst import Directive
+from guide import _as_list, example_source, gallery_dirs
+from sphinx.addnodes import pending_xref
+from sphinx.errors import ExtensionError
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+RECORD_SUFFIX = ".errors.json"
+RECORD_VERSION = 1
+JSON_OUTPUT = "_static/error-index.json"
+# sphinx-gallery imports this by name (a callable would make the config unpicklable).
+START_HOOK = "error_index.start_example"
+
+# --- Recording the examples' errors ---------------------------------------------------
+
+_running: dict[str, Path | None] = {"record": None}
+
+
+def _record_file(gallery_conf: dict, fname: str) -> Path:
+    """Where the errors of example ``fname`` (a file name in an examples dir) are saved."""
+    src_dir = Path(gallery_conf["src_dir"])
+    for examples, gallery in zip(_as_list(gallery_conf["examples_dirs"]), _as_list(gallery_conf["gallery_dirs"])):
+        if (src_dir / examples / fname).is_file():
+            return src_dir / gallery / (Path(fname).stem + RECORD_SUFFIX)
+    raise ExtensionError(f"error_index: {fname} is in no examples_dirs")
+
+
+def _write(record: Path, errors: list[str]) -> None:
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps({"version": RECORD_VERSION, "errors": errors}, indent=1) + "\n")
+
+
+def start_example(gallery_conf: dict, fname: str | None) -> None:
+    """sphinx-gallery calls this before it runs an example (and with None per folder)."""
+    if fname is None:
+        return
+    record = _record_file(gallery_conf, Path(fname).name)
+    _running["record"] = record
+    _write(record, [])  # an example that shows no error any more loses its old ones
+
+
+def _read(record: Path) -> list[str] | None:
+    if not record.is_file():
+        return None
+    data = json.loads(record.read_text())
+    return data["errors"] if data.get("version") == RECORD_VERSION else None
+
+
+def _recording(expect_error):
+    """``expect_error``, which also saves what it showed into the running example's record."""
+
+    @contextmanager
+    def recording_expect_error(exc_type, match):
+        with expect_error(exc_type, match) as caught:
+            yield caught
+        record = _running["record"]
+        if record is not None:  # None: called outside an example (a doctest, a test)
+            shown = "".join(traceback.format_exception_only(caught.value)).rstrip("\n")
+            _write(record, [*(_read(record) or []), shown])
+
+    recording_expect_error.recorded = expect_error
+    recording_expect_error.__doc__ = expect_error.__doc__
+    return recording_expect_error
+
+
+def install(app, config) -> None:
+    """Wrap ``_guide.expect_error``, hook into sphinx-gallery, rerun examples with no record."""
+    if not hasattr(_guide.expect_error, "recorded"):
+        _guide.expect_error = _recording(_guide.expect_error)
+    gallery_conf = config.sphinx_gallery_conf
+    if START_HOOK not in gallery_conf["reset_modules"]:
+        gallery_conf["reset_modules"] = (*_as_list(gallery_conf["reset_modules"]), START_HOOK)
+    if gallery_conf.get("parallel"):
+        raise ExtensionError("error_index sees only the examples run in the Sphinx process: set parallel=False")
+    examples_dirs = _as_list(gallery_conf["examples_dirs"])
+    for examples, gallery in zip(examples_dirs, gallery_dirs(app)):
+        for md5 in gallery.glob("*.py.md5"):
+            script = Path(app.srcdir, examples, md5.name.removesuffix(".md5"))
+            if _read(gallery / (script.stem + RECORD_SUFFIX)) is None:
+                print(f"error_index: no error record for {script.name}; it runs again")
+                md5.unlink()
+
+
+# --- Finding every shown error in the doctrees ----------------------------------------
+
+# The line that names the exception; indented lines after it continue its message.
+EXC_LINE = re.compile(r"^((?:[A-Za-z_]\w*\.)*[A-Z]\w*)(?::|$)")
+
+
+def _type_of(shown: str) -> str:
+    return EXC_LINE.match(shown).group(1)
+
+
+def _rendered(text: str) -> str:
+    """Text as a page shows it in a code block: tabs expanded, no trailing spaces."""
+    return "\n".join(line.expandtabs().rstrip() for line in text.rstrip("\n").splitlines())
+
+
+def _message(text: str) -> str:
+    """A traceback's last part from the line that names the exception (a SyntaxError's
+    ``File`` lines come before it), as a page shows it."""
+    lines = _rendered(text).splitlines()
+    first = next(i for i, line in enumerate(lines) if EXC_LINE.match(line))
+    return "\n".join(lines[first:])
+
+
+def _errors_in(text: str) -> list[str]:
+    """The errors in what ``expect_error`` printed, maybe among other output: one per
+    line that names an exception, with the indented lines that continue its message."""
+    errors: list[list[str]] = []
+    for line in text.rstrip("\n").splitlines():
+        if EXC_LINE.match(line):
+            errors.append([line])
+        elif errors and (line.startswith((" ", "\t")) or not line):
+            errors[-1].append(line)
+        elif errors:
+            errors.append([])  # other output ends the message
+    return [_rendered("\n".join(lines)) for lines in errors if lines]
+
+
+def _page_errors(doctree) -> list[tuple[str, nodes.Element]]:
+    """The errors a page's doctest and testoutput blocks show, with their blocks."""
+    parser = doctest.DocTestParser()
+    found = []
+    for block in doctree.findall(nodes.literal_block):
+        kind = block.get("testnodetype")
+        if kind == "doctest":
+            for example in parser.get_examples(block.astext()):
+                if example.exc_msg:
+                    found.append((_message(example.exc_msg), block))
+                elif "expect_error(" in example.source:
+                    # The older style: the doctest shows what expect_error printed.
+                    found += [(error, block) for error in _errors_in(example.want)]
+        elif kind == "testoutput":
+            match = doctest.DocTestParser._EXCEPTION_RE.match(block.astext())
+            if match:
+                found.append((_message(match.group("msg")), block))
+    return found
+
+
+def _example_errors(app, docname: str, doctree) -> list[tuple[str, nodes.Element]]:
+    """The errors an example showed, each with the first output block (in order) that shows it."""
+    script = example_source(app, docname)
+    records = _read(Path(app.srcdir, docname).parent / (script.stem + RECORD_SUFFIX)) or []
+    shown = [_message(record) for record in records]
+    blocks = [b for b in doctree.findall(nodes.literal_block) if "sphx-glr-script-out" in b["classes"]]
+    found, start = [], 0
+    for error in shown:
+        at = next((i for i in range(start, len(blocks)) if error in _rendered(blocks[i].astext())), None)
+        if at is None:
+            logger.warning("error_index: %s is not in any output of %s", error, docname, location=docname)
+            continue
+        found.append((error, blocks[at]))
+        start = at
+    return found
+
+
+def _anchor(doctree, block: nodes.Element, shown: str) -> str:
+    if block["ids"]:
+        return block["ids"][0]
+    base = nodes.make_id("error " + shown)[:60].rstrip("-")
+    anchor, n = base, 1
+    while anchor in doctree.ids:
+        n += 1
+        anchor = f"{base}-{n}"
+    block["ids"].append(anchor)
+    doctree.ids[anchor] = block
+    return anchor
+
+
+def collect(app, doctree) -> None:
+    """Record the errors this page shows, give their blocks ids and labels."""
+    env, docname = app.env, app.env.docname
+    in_gallery = any(Path(app.srcdir, docname).parent == g for g in gallery_dirs(app))
+    if in_gallery and not docname.endswith("/index"):
+        source, found = example_source(app, docname).name, _example_errors(app, docname, doctree)
+    else:
+        source, found = docname, _page_errors(doctree)
+    std = env.domains.standard_domain
+    entries = []
+    for shown, block in found:
+        anchor = _anchor(doctree, block, shown)
+        label = f"error-index:{docname}#{anchor}".lower()
+        std.anonlabels[label] = (docname, anchor)
+        entries.append({"source": source, "shown": shown, "label": label})
+    _store(env)[docname] = entries
+
+
+def _store(env) -> dict[str, list[dict]]:
+    if not hasattr(env, "guide_shown_errors"):
+        env.guide_shown_errors = {}
+        env.guide_error_index_pages = set()
+    return env.guide_shown_errors
+
+
+def purge(app, env, docname) -> None:
+    _store(env).pop(docname, None)
+    env.guide_error_index_pages.discard(docname)
+
+
+def merge(app, env, docnames, other) -> None:
+    _store(env).update({d: e for d, e in _store(other).items() if d in docnames})
+    env.guide_error_index_pages |= other.guide_error_index_pages & set(docnames)
+
+
+def shown_errors(app) -> dict[str, list[str]]:
+    """Every error this build shows: by example script file name, or by page docname."""
+    errors: dict[str, list[str]] = {}
+    for docname in sorted(_store(app.env)):
+        for entry in _store(app.env)[docname]:
+            errors.setdefault(entry["source"], []).append(entry["shown"])
+    return errors
+
+
+def _index(env) -> dict[str, dict[str, list[tuple[str, str]]]]:
+    """{exception type: {shown error: [(docname, label), ...]}}, sorted."""
+    index: dict[str, dict[str, list[tuple[str, str]]]] = {}
+    for docname in sorted(_store(env)):
+        for entry in _store(env)[docname]:
+            links = index.setdefault(_type_of(entry["shown"]), {}).setdefault(entry["shown"], [])
+            if all(d != docname for d, _ in links):
+                links.append((docname, entry["label"]))
+    return {t: dict(sorted(index[t].items())) for t in sorted(index)}
+
+
+def rewrite_index_pages(app, env) -> list[str]:
+    """The index pages are written again whenever the index changed."""
+    _store(env)
+    digest = hashlib.sha256(json.dumps(_index(env)).encode()).hexdigest()
+    if getattr(env, "guide_error_index_digest", None) == digest:
+        return []
+    env.guide_error_index_digest = digest
+    return sorted(env.guide_error_index_pages)
+
+
+# --- The index page -------------------------------------------------------------------
+
+
+class error_index(nodes.General, nodes.Element):
+    """Where the index goes; replaced before references are resolved."""
+
+
+class ErrorIndexDirective(Directive):
+    has_content = False
+
+    def run(self):
+        env = self.state.document.settings.env
+        _store(env)
+        env.guide_error_index_pages.add(env.docname)
+        return [error_index()]
+
+
+def _cell(*children) -> nodes.entry:
+    return nodes.entry("", *children)
+
+
+def _message_cell(shown: str) -> nodes.Element:
+    if "\n" in shown:
+        return nodes.literal_block(shown, shown, language="none")
+    return nodes.paragraph("", "", nodes.literal(shown, shown))
+
+
+class FillErrorIndex(SphinxPostTransform):
+    default_priority = 5  # before sphinx's ReferencesResolver (10) resolves the links
+
+    def run(self, **kwargs) -> None:
+        for placeholder in list(self.document.findall(error_index)):
+            placeholder.replace_self(self.content())
+
+    def content(self) -> list[nodes.Node]:
+        env, index = self.env, _index(self.env)
+        sources = {e["source"] for entries in _store(env).values() for e in entries}
+        examples = {s for s in sources if s.endswith(".py")}
+        count = sum(len(messages) for messages in index.values())
+        summary = nodes.paragraph(
+            text=f"This build showed {count} distinct error messages, of {len(index)} exception types, "
+            f"in {len(examples)} examples and {len(sources) - len(examples)} pages."
+        )
+        out = [summary]
+        for exc_type, messages in index.items():
+            section = nodes.section(ids=[nodes.make_id("errors " + exc_type)])
+            section += nodes.title(exc_type, exc_type)
+            table = nodes.table(classes=["error-index"])
+            group = nodes.tgroup(cols=3)
+            table += group
+            for width in (70, 12, 18):
+                group += nodes.colspec(colwidth=width)
+            head = nodes.row()
+            for label in ("Message", "Type", "Shown and explained on"):
+                head += _cell(nodes.paragraph(text=label))
+            group += nodes.thead("", head)
+            body = nodes.tbody()
+            for shown, links in messages.items():
+                where = nodes.paragraph()
+                for n, (docname, label) in enumerate(links):
+                    if n:
+                        where += nodes.Text(", ")
+                    title = env.titles[docname].astext()
+                    xref = pending_xref(
+                        "", nodes.inline(title, title), refdomain="std", reftype="ref", reftarget=label,
+                        refexplicit=True, refwarn=True, refdoc=env.docname,
+                    )
+                    where += xref
+                row = nodes.row()
+                row += _cell(_message_cell(shown))
+                row += _cell(nodes.paragraph("", "", nodes.literal(exc_type, exc_type)))
+                row += _cell(where)
+                body += row
+            group += body
+            section += table
+            out.append(section)
+        return out
+
+
+def write_json(app, exception) -> None:
+    if exception is None and app.builder.name in ("html", "dirhtml"):
+        target = Path(app.outdir, JSON_OUTPUT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(shown_errors(app), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def setup(app):
+    app.setup_extension("guide")
+    app.setup_extension("sphinx_gallery.gen_gallery")
+    app.connect("config-inited", install, priority=600)  # after sphinx-gallery fills its defaults (10)
+    app.connect("doctree-read", collect)
+    app.connect("env-purge-doc", purge)
+    app.connect("env-merge-info", merge)
+    app.connect("env-updated", rewrite_index_pages)
+    app.connect("build-finished", write_json)
+    app.add_node(error_index)
+    app.add_directive("error-index", ErrorIndexDirective)
+    app.add_post_transform(FillErrorIndex)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
