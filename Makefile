@@ -57,6 +57,8 @@ bench: $(ENV)  ## Time clean/no-op/incremental builds, doctest and test against 
 	$(PY) tests/bench.py $(BENCHOPTS)
 
 dist: html  ## Offline formats in build/dist: a zip of the HTML site, an EPUB, a single page
+	@# Written afresh: Sphinx does not see a change in an extension's code.
+	rm -rf $(BUILDDIR)/epub $(BUILDDIR)/singlehtml
 	$(SPHINX) -b epub docs $(BUILDDIR)/epub
 	$(SPHINX) -b singlehtml docs $(BUILDDIR)/singlehtml
 	rm -rf $(BUILDDIR)/dist && mkdir -p $(BUILDDIR)/dist

@@ -19,6 +19,9 @@ author = "the ModuleDict, corrected authors"
 copyright = "2026, " + author  # a fixed year keeps builds reproducible
 version = release = "1.0"  # the EPUB requires one
 epub_basename = "moduledict-corrected"
+# sphinx-gallery puts its JupyterLite badge (unused here) into _static; its SVG declares
+# external entities, which EPUB 3 forbids.
+epub_exclude_files = ["_static/jupyterlite_badge_logo.svg"]
 
 extensions = [
     "notfound.extension",
@@ -29,6 +32,7 @@ extensions = [
     "guide",
     "api_coverage",
     "error_index",
+    "markup_fixes",
 ]
 
 # sphinx-gallery writes its pages, notebooks and scripts next to the sources.

@@ -1,0 +1,142 @@
+"""Build-time fixes for markup that upstream packages emit, so the pages validate.
+
+The site's HTML is checked with the Nu HTML Checker and its EPUB with EPUBCheck
+(``tests/test_validators.py``). Where the invalid markup comes from a package we do not
+maintain, it is corrected here, each fix naming its upstream cause:
+
+* **sphinx-gallery 0.22.1, ``directives.visit_imgsg_html``** writes a figure's ``alt``
+  text into an ``<img>`` tag without escaping it: a figure title with a quote breaks the
+  tag (the Nu checker: "Quote in attribute name"; EPUBCheck: a fatal XML error).
+* **sphinx-gallery 0.22.1, ``backreferences.THUMBNAIL_TEMPLATE``** gives each gallery
+  thumbnail a ``tooltip`` attribute, which is not HTML. It becomes ``data-tooltip`` and
+  ``guide.css`` shows it the way sphinx-gallery's stylesheet showed ``tooltip``.
+* **furo 2025.12.19, ``navigation.get_navigation_tree``** marks the checkbox that opens a
+  section of the navigation with ``role="switch"`` but no ``aria-checked``, which that
+  role requires. Without the role it is a native checkbox, whose checked state browsers
+  expose to assistive technology as the reader toggles it.
+* **Sphinx 9.0 ``singlehtml``** puts every page into one document, so ids repeat (each
+  example has a "Conclusion" section), a reference to a label on another page becomes
+  ``#document-page#label`` (two ``#``; Sphinx's own ``fix_refuris`` that undid this is
+  deprecated and no longer called), raw HTML links still name ``page.html`` files that
+  the single page does not have, and ``<link rel="index">``/``rel="search"`` point to
+  ``genindex.html`` and ``search.html``, which that builder does not write. Each is
+  rewritten to the single page's own anchors.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx_gallery import directives as sg_directives
+
+# The thumbnail template's attribute, as sphinx-gallery writes it into the gallery index.
+TOOLTIP = re.compile(r'(<div class="sphx-glr-thumbcontainer"[^>]*?) tooltip="')
+NAVIGATION_SWITCH = ' role="switch"'
+
+
+def visit_imgsg_html_escaped(self, node) -> None:
+    """sphinx-gallery's HTML visitor for its images, with the ``alt`` text escaped."""
+    alt = node["alt"]
+    node["alt"] = html.escape(alt, quote=True)
+    try:
+        sg_directives.visit_imgsg_html(self, node)
+    finally:
+        node["alt"] = alt
+
+
+def thumbnails_without_tooltip_attribute(app, docname: str, source: list[str]) -> None:
+    """Rename the thumbnails' ``tooltip`` attribute to ``data-tooltip``."""
+    if "sphx-glr-thumbcontainer" in source[0]:
+        source[0] = TOOLTIP.sub(r'\1 data-tooltip="', source[0])
+
+
+def navigation_without_switch_role(app, pagename, templatename, context, doctree) -> None:
+    """Drop ``role="switch"`` from furo's navigation checkboxes (runs after furo's hook)."""
+    tree = context.get("furo_navigation_tree")
+    if tree:
+        context["furo_navigation_tree"] = tree.replace(NAVIGATION_SWITCH, "")
+
+
+DOUBLE_ANCHOR = re.compile(r"^#document-([^#]+)#(.+)$")
+RAW_PAGE_LINK = re.compile(r'href="([^"#:]+)\.html(#[^"]*)?"')
+
+
+def _pages(node, page: str):
+    """Each element of the single page with the page it came from.
+
+    Sphinx moves each page's nodes under a ``start_of_file`` node without updating
+    their ``parent``, so the page is tracked while walking down from the root.
+    """
+    if isinstance(node, addnodes.start_of_file):
+        page = node["docname"]
+    yield node, page
+    for child in node.children:
+        if isinstance(child, nodes.Element):
+            yield from _pages(child, page)
+
+
+def single_page_anchors(app, doctree, docname: str) -> None:
+    """Make the ids of the single page unique and every reference point at one of them."""
+    if app.builder.name != "singlehtml":
+        return
+    elements = list(_pages(doctree, docname))
+    renamed: dict[tuple[str, str], str] = {}  # (page, old id) -> new id
+    seen: set[str] = set()
+    for node, page in elements:
+        ids = node.get("ids", [])
+        for i, old in enumerate(ids):
+            if old in seen:
+                ids[i] = nodes.make_id(f"{page}-{old}")
+                renamed[(page, old)] = ids[i]
+            seen.add(ids[i])
+    for node, page in elements:
+        if isinstance(node, nodes.reference):
+            _fix_reference(node, page, renamed)
+        elif isinstance(node, nodes.raw) and "html" in node.get("format", "").split():
+            text = RAW_PAGE_LINK.sub(lambda m: _single_page_link(app, page, m), node.astext())
+            node.children = [nodes.Text(text)]
+
+
+def _fix_reference(ref, page: str, renamed: dict[tuple[str, str], str]) -> None:
+    if ref.get("refid") and (page, ref["refid"]) in renamed:
+        ref["refid"] = renamed[(page, ref["refid"])]
+    uri = ref.get("refuri", "")
+    double = DOUBLE_ANCHOR.match(uri)
+    if double:
+        target, anchor = double.groups()
+        ref["refuri"] = "#" + renamed.get((target, anchor), anchor)
+    elif uri.startswith("#") and (page, uri[1:]) in renamed:
+        ref["refuri"] = "#" + renamed[(page, uri[1:])]
+
+
+def _single_page_link(app, page: str, match) -> str:
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(page), match.group(1)))
+    if target not in app.env.all_docs:
+        return match.group(0)
+    anchor = (match.group(2) or "")[1:]
+    return f'href="#{anchor or "document-" + target}"'
+
+
+def single_page_without_missing_pages(app, pagename, templatename, context, doctree) -> None:
+    """The single page has no index or search page to link to."""
+    if app.builder.name == "singlehtml" and "hasdoc" in context:
+        hasdoc = context["hasdoc"]
+        context["hasdoc"] = lambda name: name not in ("genindex", "search") and hasdoc(name)
+
+
+def setup(app):
+    app.add_node(
+        sg_directives.imgsgnode,
+        override=True,
+        html=(visit_imgsg_html_escaped, sg_directives.depart_imgsg_html),
+    )
+    app.connect("source-read", thumbnails_without_tooltip_attribute)
+    # furo fills furo_navigation_tree at the default priority (500).
+    app.connect("html-page-context", navigation_without_switch_role, priority=900)
+    app.connect("html-page-context", single_page_without_missing_pages)
+    app.connect("doctree-resolved", single_page_anchors)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
