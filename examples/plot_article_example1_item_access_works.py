@@ -14,11 +14,12 @@ the model.
 # Quoted exactly, comments included, from ``_article.py``, the one place the site
 # keeps the article's code:
 #
-# .. literalinclude:: ../../examples/_article.py
-#    :language: python
-#    :class: guide-article-quote
-#    :start-after: EXAMPLE_1 = """
-#    :end-before: """
+# .. container:: guide-article-quote
+#
+#    .. literalinclude:: ../../examples/_article.py
+#       :language: python
+#       :start-after: EXAMPLE_1 = """
+#       :end-before: """
 #
 # We run that text with ``exec`` after ``torch.manual_seed(0)`` (so that every build
 # prints the same numbers); ``run`` returns the names it defined.

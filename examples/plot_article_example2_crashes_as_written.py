@@ -15,11 +15,12 @@ works for any number of layers.
 # Quoted exactly, comments included, from ``_article.py``, the one place the site
 # keeps the article's code:
 #
-# .. literalinclude:: ../../examples/_article.py
-#    :language: python
-#    :class: guide-article-quote
-#    :start-after: EXAMPLE_2 = """
-#    :end-before: """
+# .. container:: guide-article-quote
+#
+#    .. literalinclude:: ../../examples/_article.py
+#       :language: python
+#       :start-after: EXAMPLE_2 = """
+#       :end-before: """
 #
 # We run that text with ``exec`` after ``torch.manual_seed(0)``. Its forward pass,
 # ``output = model(torch.randn(1,10))``, raises; ``expect_error`` shows the error this

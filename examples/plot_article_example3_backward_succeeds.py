@@ -12,11 +12,12 @@ The article's Example 3 is titled "Incorrect Indexing" and says its ``loss.backw
 # Quoted exactly, comments included, from ``_article.py``, the one place the site
 # keeps the article's code:
 #
-# .. literalinclude:: ../../examples/_article.py
-#    :language: python
-#    :class: guide-article-quote
-#    :start-after: EXAMPLE_3 = """
-#    :end-before: """
+# .. container:: guide-article-quote
+#
+#    .. literalinclude:: ../../examples/_article.py
+#       :language: python
+#       :start-after: EXAMPLE_3 = """
+#       :end-before: """
 #
 # What it does
 # ------------
