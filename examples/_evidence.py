@@ -351,7 +351,7 @@ def whole_module_affected():
 
 LABELS = {
     "is_dict_instance": "isinstance(md, dict)",
-    "accepts_a_tensor_as_value": "md['t'] = torch.ones(1) is accepted (it raises TypeError)",
+    "accepts_a_tensor_as_value": "md['t'] = torch.ones(1) succeeds",
     "parameters_of_its_module": "parameters of the nn.Linear(2, 2) it holds",
     "is_module_subclass": "issubclass(nn.ModuleDict, nn.Module)",
     "moduledict_parameters": "Example 1: parameters",

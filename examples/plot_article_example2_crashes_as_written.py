@@ -114,5 +114,5 @@ assert iterated == inserted and iterated != sorted(iterated)
 # but the layers must compose: the ``in_features`` of each must equal the
 # ``out_features`` of the one before. Derive the layer sizes from one list of
 # widths, and test the model at more than one depth. A layer added *during* training
-# is also missing from an optimizer built before it (claim 22 of the
-# :ref:`claims ledger <sphx_glr_auto_examples_plot_claims_ledger.py>`).
+# is missing from an optimizer built before it: see "determined at runtime or during
+# training" in the :ref:`claims ledger <sphx_glr_auto_examples_plot_claims_ledger.py>`.

@@ -19,7 +19,8 @@ Table(claims)
 # ------------
 # For each claim: the other sentences of the article that say the same, the values the
 # evidence functions of ``_evidence.py`` computed in this build (Python identifiers, then
-# what they mean), and the rule of ``_rules.py`` that turned them into the verdict. Every
+# what they mean; on CPU, in float32 and with seed 0 unless the label says otherwise), and
+# the rule of ``_rules.py`` that turned them into the verdict. Every
 # rule can give another verdict: ``tests/test_ledger_rules.py`` feeds each one the
 # opposite evidence.
 
@@ -28,10 +29,11 @@ Evidence(claims)
 # %%
 # Where a RuntimeError during backward really comes from
 # ------------------------------------------------------
-# The article promises a ``RuntimeError`` from ``loss.backward()`` as "a clear indicator
-# of improper indexing" (claims 13, 14 and 26). Example 3 raises none. These are three
-# real causes of a ``RuntimeError`` in ``backward()``, raised here; none involves how a
-# module was looked up, and no message mentions indexing.
+# The article promises a ``RuntimeError`` from ``loss.backward()``, "indicating that
+# certain parameters are not part of the computation graph", and calls it "a clear
+# indicator of improper indexing". Example 3 raises none. These are three real causes of
+# a ``RuntimeError`` in ``backward()``, raised here; none involves how a module was looked
+# up, and no message mentions indexing.
 import inspect
 
 from _evidence import BACKWARD_ERRORS
@@ -45,7 +47,7 @@ for trigger, message in BACKWARD_ERRORS.items():
 
 # %%
 # A parameter that is *not* part of the graph makes ``backward()`` raise nothing: its
-# ``.grad`` stays ``None`` (claim 14). Only ``torch.autograd.grad``, asked for that very
+# ``.grad`` stays ``None``. Only ``torch.autograd.grad``, asked for that very
 # parameter, raises.
 import torch
 from torch import nn
