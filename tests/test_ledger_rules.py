@@ -150,3 +150,15 @@ def test_example_files_stay_short():
     long = {p.name: n for p in ROOT.glob("examples/plot_*.py")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > 200}
     assert not long
+
+
+def test_judge_stops_naming_the_claim_whose_verdict_is_not_the_expected_one():
+    import dataclasses
+
+    import _ledger
+
+    wrong = dataclasses.replace(_article.CLAIMS[1], expected="false")
+    expected = (r"claim 2 \('nn.ModuleDict inherits from nn.Module'\): the evidence now gives "
+                r"'true', the site says 'false'")
+    with pytest.raises(AssertionError, match=expected):
+        _ledger.judge([_article.CLAIMS[0], wrong])
