@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import sys
+import xml.dom.minidom
 
 from bs4 import BeautifulSoup
 from conftest import (
     ERROR_INDEX_PAGE,
+    MYTHS_PAGE,
     ROOT,
     examples_executed,
     page_texts,
@@ -14,6 +17,11 @@ from conftest import (
     shown_errors,
     soup,
 )
+
+sys.path.insert(0, str(ROOT / "examples"))
+import _article  # noqa: E402
+
+ARTICLE_CODE = {f"EXAMPLE_{n}": getattr(_article, f"EXAMPLE_{n}") for n in (1, 2, 3)}
 
 PYTHON = {"python", "python3", "py", "pycon", "ipython", "ipython3", "default"}
 
@@ -35,11 +43,25 @@ def test_no_python_block_on_the_site_goes_unexecuted(site):
                 continue
             if is_example and language == "Python":  # a code cell sphinx-gallery ran
                 continue
+            if is_example and block.find_parent("div", class_="guide-article-quote"):
+                # The article's code, quoted from _article.py: the page must exec that text.
+                name = quoted_example(block)
+                script = (ROOT / "examples" / f"{html.stem}.py").read_text(encoding="utf-8")
+                assert re.search(rf"(run|exec)\({name}\b", script), (relative, name)
+                continue
             if language.lower() in PYTHON:
                 unexecuted.append(f"{relative}: {block.get_text()[:80]!r}")
     assert not unexecuted
     # The gallery's cells are only exempt because every example ran in this build.
     assert examples_executed(site.log) == len(examples)
+
+
+def quoted_example(block) -> str:
+    """Which of the article's examples a quoted block shows, character for character."""
+    text = block.get_text()
+    names = [n for n, code in ARTICLE_CODE.items() if rendered(code) == rendered(text)]
+    assert len(names) == 1, text[:200]
+    return names[0]
 
 
 def test_every_error_the_guide_shows_is_verbatim_on_a_page(site, doctest_run):
@@ -54,7 +76,8 @@ def test_every_error_the_guide_shows_is_verbatim_on_a_page(site, doctest_run):
 
 # --- The article on trial -------------------------------------------------------------
 
-MYTHS = "auto_examples/plot_article_example3_backward_succeeds.html"
+MYTHS = MYTHS_PAGE
+EXAMPLE1 = "auto_examples/plot_article_example1_item_access_works.html"
 EXAMPLE2 = "auto_examples/plot_article_example2_crashes_as_written.html"
 LEDGER = "auto_examples/plot_claims_ledger.html"
 
@@ -63,15 +86,30 @@ def outputs(site, relative: str) -> list[str]:
     return [o.get_text() for o in soup(site.html / relative).select("div.sphx-glr-script-out")]
 
 
-def test_the_myths_page_shows_backward_succeeding_with_bit_equal_gradients(site):
+def test_each_article_page_shows_its_example_quoted_from_the_one_module(site):
+    for page, name in ((EXAMPLE1, "EXAMPLE_1"), (EXAMPLE2, "EXAMPLE_2"), (MYTHS, "EXAMPLE_3")):
+        quoted = soup(site.html / page).select("div.guide-article-quote div[class*=highlight-]")
+        assert [quoted_example(q) for q in quoted] == [name], page
+    # On the myths page the quoted Example 3 comes first, before any code cell or output.
+    body = soup(site.html / MYTHS).select_one("section")
+    first = body.select_one("div[class*=highlight-], div.sphx-glr-script-out")
+    assert first.find_parent("div", class_="guide-article-quote"), first
+
+
+def test_the_myths_page_shows_backward_succeeding_with_bit_equal_everything(site):
     text = "\n".join(outputs(site, MYTHS))
-    assert "calls to print during Example 3: 0" in text  # the article's except branch never ran
+    assert "printed by Example 3: '' | raised: None" in text  # the except branch never ran
     for name in ("layers.layer1.weight", "layers.layer1.bias", "layers.layer2.weight", "layers.layer2.bias"):
-        assert re.search(rf"^{re.escape(name)}\s+grad \(", text, re.M), name
-        assert re.search(rf"^{re.escape(name)}\.grad\s+True$", text, re.M), name
-    assert re.search(r"^output\s+True$", text, re.M)
-    assert not re.search(r"\s(False)$", text, re.M)
-    assert soup(site.html / MYTHS).select("img.sphx-glr-single-img"), "the two autograd graphs are drawn"
+        grad_sum = re.search(rf"^{re.escape(name)}\s+grad \(.*\|grad\| sum (\S+)$", text, re.M)
+        assert grad_sum and float(grad_sum.group(1)) > 0, name
+        for row in (name, name + ".grad"):  # initial weights and gradients, three variants
+            assert re.search(rf"^{re.escape(row)}\s+True\s+True$", text, re.M), row
+    assert "equal to the functional reference: [True, True, True, True]" in text
+    assert "gradcheck of Example 3 in float64: True" in text
+    assert len(re.findall(r"parameters equal to Example 3's after 50 steps: 4/4", text)) == 3
+    assert not re.search(r"\bFalse\b", text)
+    images = soup(site.html / MYTHS).select("img.sphx-glr-single-img")
+    assert [i["alt"] for i in images] == ["Autograd graph of Examples 1 and 3 (identical)"]
 
 
 def test_example2_page_shows_its_real_error_then_a_working_model(site):
@@ -81,42 +119,54 @@ def test_example2_page_shows_its_real_error_then_a_working_model(site):
     assert [g[0] for g in grads] == ["1", "3", "6"] and all(g[1] == g[2] for g in grads)
 
 
-def test_the_ledger_has_every_claim_with_a_computed_verdict(site, article):
-    table = soup(site.html / LEDGER).select_one("table.claims-ledger")
-    rows = [row.find_all("td") for row in table.find_all("tr") if row.find_all("td")]
-    assert len(rows) >= 12
-    plain_article = re.sub(r"[`*]", "", " ".join(article.split()))
-    for number, claim, verdict, evidence, proof in rows:
-        assert verdict.get_text() in ("true", "false", "misleading")
-        assert verdict["class"] == [f"verdict-{verdict.get_text()}"]
-        quote = re.match(r'"(.+?)"', claim.get_text()).group(1)
-        assert " ".join(quote.split()) in plain_article, f"claim {number.get_text()} is not the article's words"
-        assert evidence.get_text().strip(), f"claim {number.get_text()} has no evidence"
+def page_title(site, href: str) -> str:
+    """A page's h1, with Sphinx's typographic quotes made plain again."""
+    target = soup(site.html / "auto_examples" / href)
+    title = target.select_one("h1").get_text().replace("¶", "").replace("#", "")
+    return " ".join(title.translate(str.maketrans("‘’“”", "''\"\"")).split())
+
+
+def test_the_ledger_table_has_every_claim_with_a_computed_verdict(site, article):
+    page = soup(site.html / LEDGER)
+    table = page.select_one("table.claims-ledger")
+    rows = [row.find_all("td") for row in table.select("tbody tr")]
+    assert len(rows) == len(_article.CLAIMS)
+    words = re.sub(r"[`*]", "", " ".join(article.split()))
+    for (number, claim, verdict, proof), record in zip(rows, _article.CLAIMS, strict=True):
+        assert verdict.get_text() == record.expected
+        assert verdict["class"] == [f"verdict-{record.expected}"]
+        quote = re.match(r"“(.+?)”", claim.get_text()).group(1)
+        assert quote == record.quote and quote in words
+        assert page.select_one(f"#evidence-{number.get_text()} li"), "no evidence"
         link = proof.find("a")
-        if link is None:  # the evidence is computed on the ledger page itself
-            assert proof.get_text() == "this page"
-        else:
+        if link["href"].startswith("#"):  # the evidence on this page is the whole proof
+            assert not record.proven_in and link.get_text() == "evidence below"
+        else:  # linked by its title
             assert (site.html / "auto_examples" / link["href"]).is_file(), link["href"]
-    verdicts = {row[2].get_text() for row in rows}
-    assert verdicts == {"true", "false", "misleading"}
+            assert link.get_text() == page_title(site, link["href"])
+    counts = {v: sum(r[2].get_text() == v for r in rows) for v in ("false", "misleading", "true")}
+    assert table.caption.get_text() == (f"{len(rows)} claims: {counts['false']} false, "
+                                        f"{counts['misleading']} misleading, {counts['true']} true")
+    assert all(counts.values())
+    # No output (a plain-text copy of it, say) comes before the table.
+    assert table.find_previous("div", class_="sphx-glr-script-out") is None
 
 
-def article_blocks(article: str) -> list[str]:
-    return re.findall(r"```python\n(.*?)```", article, re.S)
+def test_the_ledger_html_is_well_formed_xhtml(site):
+    for output in soup(site.html / LEDGER).select("div.output_html"):
+        xml.dom.minidom.parseString(str(output))  # raises on a <br> or any unclosed tag
 
 
-def test_the_article_code_is_quoted_exactly_where_it_runs(article):
-    one, two, three = article_blocks(article)
-    source = {p.name: p.read_text(encoding="utf-8") for p in ROOT.glob("examples/plot_*.py")}
-    assert one in source["plot_article_example1_item_access_works.py"]
-    assert one in source["plot_article_example3_backward_succeeds.py"]
-    assert three in source["plot_article_example3_backward_succeeds.py"]
-    for block in (one, two, three):
-        assert f'"""{block}"""' in source["plot_claims_ledger.py"]
-    # Example 2 crashes in its forward: it is quoted up to the crash, the crashing line
-    # runs under expect_error, the two lines after it are named in the prose.
-    before, crash, *after = two.partition("output = model(torch.randn(1,10))\n")
-    example2 = source["plot_article_example2_crashes_as_written.py"]
-    assert before in example2 and "\n    " + crash in example2
-    for line in after[-1].splitlines():
-        assert f"``{line}``" in example2
+def test_the_ledger_table_is_on_the_first_screen_and_reads_as_cards_on_a_phone(site, chromium):
+    for width, height in ((1280, 900), (390, 844)):
+        page = chromium.new_page(viewport={"width": width, "height": height})
+        page.goto((site.html / LEDGER).as_uri())
+        top = page.evaluate("document.querySelector('table.claims-ledger').getBoundingClientRect().top")
+        assert top < height, (width, top)
+        align = page.evaluate("getComputedStyle(document.querySelector('table.claims-ledger td')).textAlign")
+        assert align in ("left", "start")
+        display = page.evaluate("getComputedStyle(document.querySelector('table.claims-ledger tr')).display")
+        assert display == ("block" if width < 500 else "table-row"), width
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= width, (width, overflow)
+        page.close()

@@ -126,8 +126,8 @@ def test_a_claim_whose_evidence_flips_fails_the_build(mini_project):
     result = make(mini_project, "html")
     assert_fails_naming(result, r'File ".*plot_claims_ledger\.py", line \d+')
     assert (
-        "claim 1 ('might break the connection to the computational graph'): "
-        "the evidence now gives 'true', the site says 'false'"
+        "claim 3 ('meaning it participates in the PyTorch computation graph'): "
+        "the evidence now gives 'false', the site says 'misleading'"
     ) in output_of(result)
 
 
