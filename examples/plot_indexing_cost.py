@@ -45,7 +45,8 @@ lookups = [label for label in median_ns if "forward" not in label]
 assert all(median_ns[label] < 0.5 * forward for label in lookups)
 assert median_ns["md['layer0']"] < min(median_ns["md.layer0"], median_ns["getattr(md, 'layer0')"])
 slowest = max(lookups, key=median_ns.get)
-print(f"\nslowest lookup on this machine: {slowest}, {forward / median_ns[slowest]:.0f} times cheaper than the forward")
+ratio = forward / median_ns[slowest]
+print(f"\nslowest lookup on this machine: {slowest}, {ratio:.0f} times cheaper than the forward")
 
 # %%
 # The same numbers as a chart (logarithmic scale):

@@ -49,7 +49,9 @@ broken = Broken()
 print(broken(torch.randn(3, 4)).shape, "- forward runs")
 lost = find_unregistered_modules(broken)
 print(lost)
-assert lost == ['heads["a"]', 'stages["low"][0]', 'stages["low"][1]', "branch.pair[0]", "branch.pair[1]"]
+assert lost == [
+    'heads["a"]', 'stages["low"][0]', 'stages["low"][1]', "branch.pair[0]", "branch.pair[1]"
+]
 
 # %%
 # Each path evaluates, from the model, to a module the model does not list:
@@ -77,7 +79,9 @@ class Fixed(Broken):
     def __init__(self):
         super().__init__()
         self.heads = nn.ModuleDict(self.heads)
-        self.stages = nn.ModuleDict({name: nn.ModuleList(layers) for name, layers in self.stages.items()})
+        self.stages = nn.ModuleDict(
+            {name: nn.ModuleList(layers) for name, layers in self.stages.items()}
+        )
         self.branch = FixedBranch()
 
 

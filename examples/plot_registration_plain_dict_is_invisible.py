@@ -50,7 +50,8 @@ head = model.heads["a"]
 _ = torch.manual_seed(1)  # fixes the dropout mask of this pass
 model(x).sum().backward()
 optimizer.zero_grad()
-print("after zero_grad(): trunk grad", model.trunk.weight.grad, "| head grad kept:", head.weight.grad is not None)
+print("after zero_grad(): trunk grad", model.trunk.weight.grad,
+      "| head grad kept:", head.weight.grad is not None)
 first = head.weight.grad.clone()
 _ = torch.manual_seed(1)
 model(x).sum().backward()
@@ -86,7 +87,8 @@ model.eval()
 dropout = model.blocks[1]
 differs = not torch.equal(model(x), model(x))
 assert not model.training and dropout.training and differs
-print("model.training:", model.training, "| dropout.training:", dropout.training, "| outputs differ:", differs)
+print("model.training:", model.training, "| dropout.training:", dropout.training,
+      "| outputs differ:", differs)
 
 # %%
 # ``model.double()``, like ``model.to(torch.float64)``, converts the trunk, not
@@ -141,5 +143,6 @@ assert all(checks.values())
 # Store submodules in an attribute, an ``nn.ModuleDict`` or an ``nn.ModuleList``,
 # never in a plain ``dict``, ``list`` or ``tuple``. If ``print(model)`` does not show a
 # layer, neither the optimizer, ``state_dict()``, ``zero_grad()``, ``eval()`` nor
-# ``.to()`` will see it. :ref:`sphx_glr_auto_examples_plot_registration_find_unregistered_modules.py`
+# ``.to()`` will see it.
+# :ref:`sphx_glr_auto_examples_plot_registration_find_unregistered_modules.py`
 # finds such layers automatically.
