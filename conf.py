@@ -27,6 +27,8 @@ extensions = [
     "sphinx_copybutton",
     "sphinx_gallery.gen_gallery",
     "guide",
+    "standalone_downloads",
+    "reader_pages",
 ]
 
 # sphinx-gallery writes its pages, notebooks and scripts next to the sources.
