@@ -79,7 +79,7 @@ def test_every_downloaded_script_runs_alone_in_an_empty_folder(site, tmp_path):
     results, elapsed = run_parallel(lambda s: run_script_alone(s, tmp_path / s.stem), scripts)
     print(f"\n{len(scripts)} downloaded scripts ran alone in {elapsed:.0f} s ({WORKERS} at a time)")
     failed = {name: output for name, code, output, _ in results if code != 0}
-    assert not failed
+    assert not failed, "\n\n".join(f"{n}:\n{o}" for n, o in failed.items())
     # Nothing else was there to import: the folder held the script alone when it started.
     for name, _, _, files in results:
         assert name in files and not any(f.startswith("_") and f.endswith(".py") for f in files), files
@@ -124,7 +124,7 @@ def test_every_downloaded_notebook_runs_alone_in_a_jupyter_kernel(site, tmp_path
     )
     print(f"\n{len(notebooks)} downloaded notebooks ran alone in {elapsed:.0f} s ({WORKERS} at a time)")
     failed = {name: output for name, code, output in results if code != 0}
-    assert not failed
+    assert not failed, "\n\n".join(f"{n}:\n{o}" for n, o in failed.items())
 
 
 def test_downloads_inline_their_helpers_and_the_page_still_shows_the_import(site):
