@@ -1,7 +1,7 @@
 """Sphinx configuration of *ModuleDict, corrected*.
 
 Run with the configuration directory ``.`` and the source directory ``docs/``
-(see the Makefile). Custom behaviour lives in ``docs/_ext/guide.py``.
+(see the Makefile). Custom behaviour lives in small modules in ``docs/_ext/``.
 """
 
 import os
@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent
-# docs/_ext holds the local Sphinx extension; examples/ holds _guide.py, the helpers
+# docs/_ext holds the local Sphinx extensions; examples/ holds _guide.py, the helpers
 # shared by the examples and the doctests.
 sys.path[:0] = [str(ROOT / "docs" / "_ext"), str(ROOT / "examples")]
 
@@ -33,6 +33,8 @@ extensions = [
     "api_coverage",
     "error_index",
     "markup_fixes",
+    "standalone_downloads",
+    "reader_pages",
 ]
 
 # sphinx-gallery writes its pages, notebooks and scripts next to the sources.

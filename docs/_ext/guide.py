@@ -10,15 +10,13 @@
 * **Executed code is marked.** Blocks that ``make doctest`` runs get the class
   ``guide-executed``, so the tests can prove no Python block on the site goes unrun.
 * **Environment stamp.** Every example page states the torch and Python versions
-  that produced its output, and offers the helper modules (``examples/_*.py``) the
-  example imports, so that its downloaded script and notebook run.
+  that produced its output, right under its title, followed by its download buttons.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sys
 import zipfile
@@ -51,15 +49,6 @@ def gallery_dirs(app) -> list[Path]:
     return [Path(app.srcdir, d) for d in _as_list(app.config.sphinx_gallery_conf["gallery_dirs"])]
 
 
-def example_source(app, docname: str) -> Path:
-    """The script in examples_dirs that sphinx-gallery turned into ``docname``."""
-    conf = app.config.sphinx_gallery_conf
-    for examples, gallery in zip(_as_list(conf["examples_dirs"]), _as_list(conf["gallery_dirs"])):
-        if Path(docname).parent == Path(gallery):
-            return Path(app.srcdir, examples, Path(docname).name + ".py").resolve()
-    raise ValueError(f"{docname} is not an example page")
-
-
 def invalidate_stale_outputs(app, config) -> None:
     """Delete sphinx-gallery's cache when the environment's fingerprint has changed."""
     current = fingerprint(Path(app.confdir))
@@ -84,37 +73,54 @@ STAMP = """
 
 Output produced at build time by torch ``{torch}`` on Python ``{python}``, CPU.
 """
-HELPERS = """
-.. rst-class:: guide-helpers
-
-To run the downloaded script or notebook, put {links} next to it.
-"""
-HELPER_IMPORT = re.compile(r"^\s*(?:from|import)\s+(_\w+)", re.MULTILINE)
-# The example's title: a line of text underlined with = right after the page label.
+# The title: a line of text underlined with = right after the page label.
 TITLE = re.compile(r"^\.\. _sphx_glr_.+?:\n\n+.+\n=+\n", re.MULTILINE)
+# sphinx-gallery's "Go to the end to download" note, the first thing on the page.
+DOWNLOAD_NOTE = re.compile(
+    r"^\.\. only:: html\n\n    \.\. note::\n        :class: sphx-glr-download-link-note\n(?:\n|        .*\n)*",
+    re.MULTILINE,
+)
+# The download buttons at the end of the page, with the label the note linked to.
+DOWNLOADS = re.compile(
+    r"^\.\. _sphx_glr_download_.+?:\n\n\.\. only:: html\n\n"
+    r"  \.\. container:: sphx-glr-footer sphx-glr-footer-example\n(?:\n|    .*\n)*",
+    re.MULTILINE,
+)
+
+# sphinx-gallery's button labels repeat the file name; small buttons say what they give.
+BUTTON_LABELS = (
+    ("Download Jupyter notebook", "Download notebook (.ipynb)"),
+    ("Download Python source code", "Download script (.py)"),
+    ("Download zipped", "Download both (.zip)"),
+)
 
 
 def add_stamp(app, docname: str, source: list[str]) -> None:
-    """Put the environment stamp under the title of every executed example page."""
-    in_gallery = any(
-        Path(app.srcdir, docname).parent == gallery for gallery in gallery_dirs(app)
-    )
+    """Open every example page with its title, the environment stamp and the downloads.
+
+    sphinx-gallery starts the page with a note pointing to the download buttons at its
+    end; the note goes, and the buttons move under the stamp (styled in guide.css).
+    Downloaded scripts and notebooks run on their own (see standalone_downloads.py).
+    """
+    in_gallery = any(gallery in Path(app.srcdir, docname).parents for gallery in gallery_dirs(app))
     if not in_gallery or docname.endswith("/index"):
         return
-    title = TITLE.search(source[0])
+    text = DOWNLOAD_NOTE.sub("", source[0], count=1)
+    downloads = DOWNLOADS.search(text)
+    if downloads is None:
+        raise ValueError(f"{docname}: no download buttons found to move under the stamp")
+    text = text[: downloads.start()] + text[downloads.end() :]
+    title = TITLE.search(text)
     if title is None:
         raise ValueError(f"{docname}: no example title found to put the stamp under")
     stamp = STAMP.format(**environment())
-    script = example_source(app, docname)
-    helpers = sorted(set(HELPER_IMPORT.findall(script.read_text(encoding="utf-8"))))
-    if helpers:
-        srcdir = Path(app.srcdir).resolve()
-        links = ", ".join(
-            f":download:`{name}.py </{Path(os.path.relpath(script.parent / (name + '.py'), srcdir)).as_posix()}>`"
-            for name in helpers
-        )
-        stamp += HELPERS.format(links=links)
-    source[0] = source[0][: title.end()] + stamp + source[0][title.end() :]
+    buttons = downloads.group(0).replace(
+        "sphx-glr-footer sphx-glr-footer-example", "sphx-glr-footer sphx-glr-footer-example guide-downloads"
+    )
+    for long, short in BUTTON_LABELS:
+        buttons = re.sub(rf"`{long}: [^<`]+ <", f"`{short} <", buttons)
+    top = stamp + "\n" + buttons
+    source[0] = text[: title.end()] + top + "\n" + text[title.end() :]
 
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold

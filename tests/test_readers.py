@@ -1,0 +1,272 @@
+"""The site as its three readers meet it, in real Chromium, from disk, on every page.
+
+Readers: the one who only wants the answer (the home page's first screen states the
+verdict), the one debugging an error (no output or error line is cut off; the copied
+code has no prompts), the one learning ModuleDict (example pages open with title,
+stamp and downloads; every example has a thumbnail of its own). Every page is checked
+at 1280×900 and 390×844, light and dark, with no request leaving the disk.
+"""
+
+from __future__ import annotations
+
+import doctest
+import hashlib
+import re
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+from browser import html_pages, visit
+from conftest import soup
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+IMAGES = (".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp", ".ico")
+MAX_PAGE_BYTES = 300_000  # without its images
+ERROR_LINE = r"^\s*[\w.]*(Error|Exception|Warning)\b.*:"
+
+# Every block that shows what code printed: sphinx-gallery outputs, and doctest sessions
+# (their outputs and tracebacks sit in the same block as the code); and any block with an
+# error line in it.
+SIDEWAYS = """(errorLine) => {
+  const re = new RegExp(errorLine, "m");
+  const blocks = [...document.querySelectorAll("article pre")].filter(pre =>
+    pre.closest("div.sphx-glr-script-out, div.guide-executed") || re.test(pre.textContent));
+  return {
+    count: blocks.length,
+    scrolling: blocks.filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+      .map(pre => pre.textContent.split("\\n").reduce((a, b) => (b.length > a.length ? b : a)).slice(0, 80)),
+  };
+}"""
+
+BACK_TO_TOP_OVER_CODE = """() => {
+  const pill = document.querySelector(".back-to-top");
+  const shown = document.documentElement.classList.contains("show-back-to-top")
+    && pill && getComputedStyle(pill).display !== "none" && getComputedStyle(pill).visibility !== "hidden";
+  if (!shown) return {shown: false, covers: []};
+  const p = pill.getBoundingClientRect();
+  const covers = [...document.querySelectorAll("article pre, article table, article img")].filter(el => {
+    const r = el.getBoundingClientRect();
+    return r.bottom > 0 && r.top < innerHeight && p.left < r.right && p.right > r.left
+      && p.top < r.bottom && p.bottom > r.top;
+  }).map(el => el.tagName + ": " + el.textContent.slice(0, 40));
+  return {shown: true, covers};
+}"""
+
+
+def relative(site, html: Path) -> str:
+    return html.relative_to(site.html).as_posix()
+
+
+def is_example(rel: str) -> bool:
+    return rel.startswith("auto_examples/") and not rel.endswith("index.html")
+
+
+@pytest.fixture(scope="module")
+def pages(site):
+    found = html_pages(site.html)
+    assert len(found) > 10
+    return found
+
+
+@pytest.mark.parametrize("width", VIEWPORTS)
+def test_every_page_offline_light_wrapped_light_weight_and_described(site, chromium, pages, width):
+    """No outside request, no console error, no output or error line scrolling sideways,
+    under 300 KB without images, a description, and a back-to-top pill that covers nothing."""
+    problems, heaviest, pill_seen, outputs = {}, (0, ""), 0, 0
+    for html in pages:
+        rel = relative(site, html)
+        result, page = visit(chromium, html.as_uri(), viewport=VIEWPORTS[width], color_scheme="light")
+        found = result.outside(site.html) + result.failed + result.console
+        sideways = page.evaluate(SIDEWAYS, ERROR_LINE)
+        outputs += sideways["count"]
+        found += [f"scrolls sideways: {line!r}" for line in sideways["scrolling"]]
+        files = {u for u in result.requests if u.startswith("file://") and not u.lower().endswith(IMAGES)}
+        weight = sum(Path(re.sub(r"^file://", "", u.split("?")[0])).stat().st_size for u in files)
+        heaviest = max(heaviest, (weight, rel))
+        if weight > MAX_PAGE_BYTES:
+            found.append(f"{weight} bytes without images")
+        description = page.eval_on_selector_all('meta[name="description"]', "m => m.map(e => e.content)")
+        if len(description) != 1 or len(description[0]) < 40:
+            found.append(f"description: {description}")
+        page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight / 2)")
+        page.wait_for_timeout(100)
+        page.mouse.wheel(0, -300)
+        page.wait_for_timeout(300)
+        pill = page.evaluate(BACK_TO_TOP_OVER_CODE)
+        pill_seen += pill["shown"]
+        found += [f"back-to-top covers {c}" for c in pill["covers"]]
+        if found:
+            problems[rel] = found
+        page.context.close()
+    print(f"\n{width}: {len(pages)} pages, {outputs} output/doctest blocks; heaviest {heaviest[1]}: "
+          f"{heaviest[0]} bytes without images; back-to-top shown on {pill_seen} pages")
+    assert outputs > 40
+    assert not problems
+
+
+@pytest.mark.parametrize("width", VIEWPORTS)
+def test_the_first_screen_states_the_verdict_with_links_to_the_proof(site, chromium, width):
+    result, page = visit(chromium, (site.html / "index.html").as_uri(), viewport=VIEWPORTS[width])
+    verdict = page.locator("article p", has_text="Verdict").first
+    box = verdict.bounding_box()
+    assert box and box["y"] + box["height"] <= VIEWPORTS[width]["height"], box
+    text = verdict.inner_text()
+    assert "returns the registered module itself" in text
+    assert "bit-for-bit equal" in text and "crashes" in text
+    proofs = verdict.locator("a").evaluate_all("links => links.map(a => a.href)")
+    for example in ("example1_item_access_works", "example3_backward_succeeds", "example2_crashes_as_written"):
+        assert any(example in href for href in proofs), proofs
+    page.context.close()
+
+
+def test_the_home_page_cites_the_article_and_links_the_official_api(site):
+    page = soup(site.html / "index.html")
+    text = " ".join(page.select_one("article").get_text().split())
+    assert "How to correctly index a PyTorch nn.ModuleDict?" in text and "2025-01-30" in text
+    hrefs = {a.get("href") for a in page.select("article a")}
+    assert "https://docs.pytorch.org/docs/stable/generated/torch.nn.ModuleDict.html" in hrefs
+
+
+EXAMPLE_TOP = """() => {
+  const h1 = document.querySelector("article h1");
+  const range = document.createRange();
+  const lines = new Set();
+  for (const node of h1.childNodes) {
+    if (node.nodeType !== Node.TEXT_NODE) continue;
+    range.selectNodeContents(node);
+    for (const rect of range.getClientRects()) lines.add(Math.round(rect.top));
+  }
+  const after = [];
+  let el = h1.nextElementSibling;
+  while (el && after.length < 2) { after.push(el.className); el = el.nextElementSibling; }
+  const downloads = document.querySelector("div.guide-downloads");
+  const first = [...document.querySelector("article").querySelectorAll("h1, p, div.admonition, div.sphx-glr-download-link-note")][0];
+  return {
+    title: h1.textContent.replace("¶", "").trim(),
+    lines: lines.size,
+    after,
+    firstIsTitle: first === h1,
+    note: !!document.querySelector(".sphx-glr-download-link-note"),
+    downloadsBottom: downloads ? downloads.getBoundingClientRect().bottom : null,
+    stamp: (document.querySelector("p.guide-stamp") || {}).textContent || "",
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", VIEWPORTS)
+def test_example_pages_open_with_title_stamp_and_downloads(site, chromium, pages, width):
+    problems, long_titles = {}, []
+    torch = version("torch")
+    examples = [h for h in pages if is_example(relative(site, h))]
+    assert len(examples) >= 10
+    for html in examples:
+        rel = relative(site, html)
+        _, page = visit(chromium, html.as_uri(), viewport=VIEWPORTS[width])
+        top = page.evaluate(EXAMPLE_TOP)
+        page.context.close()
+        found = []
+        if not top["firstIsTitle"] or top["note"]:
+            found.append("the page does not start with its title")
+        if top["after"] != ["guide-stamp", "sphx-glr-footer sphx-glr-footer-example guide-downloads docutils container"]:
+            found.append(f"under the title: {top['after']}")
+        if f"torch {torch} on Python" not in " ".join(top["stamp"].split()):
+            found.append(f"stamp: {top['stamp']!r}")
+        if top["downloadsBottom"] is None or top["downloadsBottom"] > VIEWPORTS[width]["height"]:
+            found.append(f"downloads end at {top['downloadsBottom']} px, below the first screen")
+        if top["lines"] > 3:
+            long_titles.append(f"{top['title']} ({top['lines']} lines)")
+        if found:
+            problems[rel] = found
+    print(f"\n{width}: titles over 3 lines: {long_titles or 'none'}")
+    assert not problems
+    assert not long_titles
+
+
+DARK = """() => ({
+  background: getComputedStyle(document.body).backgroundColor,
+  bare: [...document.querySelectorAll("article img")].filter(img => {
+    const s = getComputedStyle(img);
+    return !(s.filter.includes("brightness") && parseFloat(s.paddingTop) > 0 && s.borderTopStyle !== "none");
+  }).map(img => img.getAttribute("src")),
+  images: document.querySelectorAll("article img").length,
+})"""
+
+
+@pytest.mark.parametrize("width", VIEWPORTS)
+def test_dark_mode_on_every_page_and_no_figure_is_a_glaring_white_box(site, chromium, pages, width):
+    problems, images = {}, 0
+    for html in pages:
+        _, page = visit(chromium, html.as_uri(), viewport=VIEWPORTS[width], color_scheme="dark")
+        dark = page.evaluate(DARK)
+        page.context.close()
+        images += dark["images"]
+        red, green, blue = map(int, re.findall(r"\d+", dark["background"])[:3])
+        found = [f"bright background {dark['background']}"] if red + green + blue > 3 * 80 else []
+        found += [f"figure without a dark-mode card: {src}" for src in dark["bare"]]
+        if found:
+            problems[relative(site, html)] = found
+    assert images >= 12  # the gallery's thumbnails at least
+    assert not problems
+
+
+def copied_lines(text: str) -> list[str]:
+    """What a reader must get from a doctest block: the code after the prompts."""
+    lines = []
+    for example in doctest.DocTestParser().get_examples(text):
+        lines += example.source.splitlines()
+    return [line for line in lines if line.strip()]
+
+
+def test_copy_buttons_copy_the_code_without_prompts_or_output(site, chromium, pages):
+    checked = 0
+    for html in pages:
+        blocks = soup(html).select("div.guide-doctest pre")
+        if not blocks:
+            continue
+        _, page = visit(chromium, html.as_uri())
+        # sphinx-copybutton copies through clipboard.js: a hidden textarea, then
+        # execCommand("copy"). Record what would have reached the clipboard.
+        page.evaluate("""() => {
+          window.__copied = [];
+          document.execCommand = (command) => {
+            const area = [...document.querySelectorAll("textarea")].pop();
+            window.__copied.push(area ? area.value : String(document.getSelection()));
+            return true;
+          };
+          if (navigator.clipboard) {
+            navigator.clipboard.writeText = async (text) => { window.__copied.push(text); };
+          }
+        }""")
+        buttons = page.locator("div.guide-doctest button.copybtn")
+        assert buttons.count() == len(blocks), relative(site, html)
+        for index, block in enumerate(blocks):
+            buttons.nth(index).click(force=True)
+            page.wait_for_function("n => window.__copied.length > n", arg=index)
+            copied = page.evaluate("i => window.__copied[i]", index)
+            got = [line for line in copied.splitlines() if line.strip()]
+            assert got == copied_lines(block.get_text()), (relative(site, html), copied)
+            checked += 1
+        page.context.close()
+    print(f"\n{checked} doctest blocks copied without prompts")
+    assert checked >= 20
+
+
+def placeholder_thumbnail(tmp_path: Path) -> bytes:
+    """sphinx-gallery's placeholder, scaled as it scales it into a thumbnail."""
+    from sphinx_gallery import glr_path_static
+    from sphinx_gallery.utils import scale_image
+
+    out = tmp_path / "placeholder.png"
+    scale_image(str(Path(glr_path_static()) / "no_image.png"), str(out), 400, 280)
+    return out.read_bytes()
+
+
+def test_every_example_has_a_thumbnail_of_its_own(site, tmp_path):
+    gallery = soup(site.html / "auto_examples" / "index.html")
+    thumbs = [(site.html / "auto_examples" / img["src"]).resolve() for img in gallery.select("div.sphx-glr-thumbcontainer img")]
+    examples = list((site.root / "examples").rglob("plot_*.py"))
+    assert len(thumbs) == len(examples) > 0
+    digests = [hashlib.sha256(t.read_bytes()).hexdigest() for t in thumbs]
+    assert len(set(digests)) == len(digests), "two examples share a thumbnail"
+    placeholder = hashlib.sha256(placeholder_thumbnail(tmp_path)).hexdigest()
+    assert placeholder not in digests
