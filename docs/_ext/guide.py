@@ -49,6 +49,16 @@ def gallery_dirs(app) -> list[Path]:
     return [Path(app.srcdir, d) for d in _as_list(app.config.sphinx_gallery_conf["gallery_dirs"])]
 
 
+def example_source(app, docname: str) -> Path:
+    """The script in examples_dirs that sphinx-gallery turned into ``docname``."""
+    conf = app.config.sphinx_gallery_conf
+    for examples, gallery in zip(_as_list(conf["examples_dirs"]), _as_list(conf["gallery_dirs"])):
+        if Path(docname).is_relative_to(gallery) and Path(docname).name.startswith("plot_"):
+            relative = Path(docname).relative_to(gallery)
+            return Path(app.srcdir, examples, relative).with_suffix(".py").resolve()
+    raise ValueError(f"{docname} is not an example page")
+
+
 def invalidate_stale_outputs(app, config) -> None:
     """Delete sphinx-gallery's cache when the environment's fingerprint has changed."""
     current = fingerprint(Path(app.confdir))
