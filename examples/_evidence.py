@@ -153,7 +153,7 @@ def iteration_branching():
     except KeyError:
         item_raises = True
     return {"same_result_for_a_known_branch": torch.equal(by_iteration("dog"), heads["dog"](x)),
-            "iteration_raises_on_unknown_branch": by_iteration("dgo") is not x,
+            "iteration_flags_unknown_branch": by_iteration("dgo") is not x,
             "item_access_raises_on_unknown_branch": item_raises}
 
 
@@ -378,12 +378,13 @@ LABELS = {
     "items_yields_every_layer": "items() yields every layer, at each of 1 to 6 layers",
     "depths_whose_forward_runs": "depths whose forward runs (the others raise RuntimeError)",
     "same_result_for_a_known_branch": "branch 'dog' by iteration equals heads['dog'](x)",
-    "iteration_raises_on_unknown_branch": "iterating for the misspelt branch 'dgo' raises",
+    "iteration_flags_unknown_branch":
+        "iterating for the misspelt branch 'dgo' returns something other than the input",
     "item_access_raises_on_unknown_branch": "heads['dgo'] raises KeyError",
     "characters_printed_by_except_branch": "characters printed by Example 3's except branch",
     "error_raised": "exception that stopped the article's code",
     "backward_raises_for_an_unused_parameter":
-        "loss.backward() raises when a ModuleDict layer is unused",
+        "loss.backward() raises when a ModuleDict layer is unused (one process, no DDP)",
     "unused_grad_stays_none": "the unused layer's weight.grad stays None",
     "autograd_grad_raises_when_asked_for_it":
         "torch.autograd.grad(loss, unused.weight) raises RuntimeError",
@@ -407,7 +408,7 @@ LABELS = {
     "new_layer_in_optimizer": "its parameters are in the optimizer",
     "new_layer_changed_by_step": "optimizer.step() changes it",
     "new_layer_dtype_before_a_second_to":
-        "its dtype after an earlier model.to(float64) (as .to(device) would be)",
+        "its dtype after an earlier model.to(float64): a later layer gets the default",
     "getitem_calls_example1": "ModuleDict.__getitem__ calls per forward, Example 1",
     "getitem_calls_example3": "the same, Example 3",
     "tensors_compared": "tensors compared: output and 4 gradients, same seed",

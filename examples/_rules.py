@@ -66,7 +66,7 @@ def iteration_varying_numbers(e):
 
 
 def iteration_branching(e):
-    if e["item_access_raises_on_unknown_branch"] and not e["iteration_raises_on_unknown_branch"]:
+    if e["item_access_raises_on_unknown_branch"] and not e["iteration_flags_unknown_branch"]:
         return "false"  # a misspelt branch: item access raises KeyError, iteration runs nothing
     return "true"
 

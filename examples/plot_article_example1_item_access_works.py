@@ -48,5 +48,5 @@ print(model.layers["layer1"] is model.layers.layer1)
 # Conclusion
 # ----------
 # The article's first example is correct code, but it uses item access, not the
-# attribute access its heading names: item access on a ``ModuleDict`` keeps every
-# parameter in the graph, and ``backward()`` fills every gradient.
+# attribute access its heading names: looked up by item access, both layers'
+# parameters are in the graph, and ``backward()`` fills all four of their gradients.

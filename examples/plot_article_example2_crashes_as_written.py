@@ -6,7 +6,7 @@ The article recommends its Example 2, "Iterative Access", for dynamic architectu
 and comments its last line with "Gradient calculation works correctly." Run as
 published, the model never gets that far: its second layer cannot accept the output
 of its first. We run the code, explain the shapes, and fix the model so that it
-works for any number of layers.
+works for any number of layers from one up (run below with 1, 3 and 6).
 """
 
 # %%
@@ -63,8 +63,8 @@ print("layer1 output:", tuple(first_output.shape), "| layer2 expects", second.in
 assert first_output.shape[-1] != second.in_features
 
 # %%
-# A dynamic model that works for any depth
-# ----------------------------------------
+# A dynamic model that works at any depth of one or more
+# ------------------------------------------------------
 # Each layer must take the width the previous one returns. A list of widths says
 # that once: hidden layers keep 10 features, the last one maps to 5. (Like the
 # article, we leave out activation functions to keep the focus on shapes.)

@@ -46,9 +46,12 @@ for trigger, message in BACKWARD_ERRORS.items():
     print()
 
 # %%
-# A parameter that is *not* part of the graph makes ``backward()`` raise nothing: its
-# ``.grad`` stays ``None``. Only ``torch.autograd.grad``, asked for that very
-# parameter, raises.
+# In a single process without ``DistributedDataParallel``, a parameter that is *not*
+# part of the graph makes ``backward()`` raise nothing: its ``.grad`` stays ``None``,
+# and only ``torch.autograd.grad``, asked for that very parameter, raises. Under DDP an
+# unused parameter does raise a ``RuntimeError`` (at the next forward, or in
+# ``backward()`` with ``static_graph=True``), and its message names unused parameters,
+# not indexing: see :ref:`sphx_glr_auto_examples_plot_ddp_unused_branch.py`.
 import torch
 from torch import nn
 
@@ -75,6 +78,8 @@ for opening, reason in NOT_TESTABLE.items():
 # ----------
 # The article's claims about indexing fail the test: ``md['key']``, ``md.key`` and
 # iteration return the same registered modules, and autograd records the same graph.
-# Its true sentences are about ``nn.Module`` itself. The pitfalls worth your attention
+# Its true sentences say what ``ModuleDict`` is (an ``nn.Module`` that holds modules,
+# with ``items()`` and inherited attribute access) and that Examples 1 and 3 run; none
+# of them supports its warning about item access. The pitfalls worth your attention
 # are elsewhere: layers whose shapes do not compose, layers added after the optimizer was
 # built, modules kept in a plain ``dict``, and one module registered under two keys.

@@ -74,8 +74,9 @@ rows.append(("param.add_() outside no_grad", "error", type(caught.value).__name_
 
 # %%
 # Inside ``no_grad`` it is allowed, and it raises the parameter's version counter.
-# ``layer2`` saved its weight for backward, so a backward through an older forward
-# pass now refuses to use the changed value:
+# ``layer2`` saved a view of its weight for backward (``weight.t()``, the ``[3, 2]``
+# tensor in the message), which shares the weight's version counter, so a backward
+# through an older forward pass now refuses to use the changed value:
 out = model["layer2"](model["layer1"](x)).sum()
 with torch.no_grad():
     model["layer2"].weight.mul_(2.0)

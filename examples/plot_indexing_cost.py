@@ -1,6 +1,6 @@
 """
 What indexing costs: a small fraction of a tiny Linear layer's forward
-=====================================================================
+======================================================================
 
 The article says the way you index a ``ModuleDict`` "will influence how efficiently
 your code interacts with the PyTorch optimizer". The optimizer receives the same

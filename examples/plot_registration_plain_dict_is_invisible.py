@@ -5,7 +5,8 @@ Modules in a plain dict or list are invisible to the model
 The real way to lose a layer is not how it is indexed but where it is stored.
 ``nn.Module`` registers a module assigned to an attribute, and ``nn.ModuleDict`` /
 ``nn.ModuleList`` register what they hold; a plain ``dict`` or ``list`` registers
-nothing. The forward pass still works, so nothing warns you. We measure every
+nothing. Until the model is converted with ``.to()``, ``.double()`` and the like, the
+forward pass still runs and torch raises no error and no warning. We measure every
 consequence on one model, then fix it.
 """
 

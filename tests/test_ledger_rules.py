@@ -32,7 +32,7 @@ OPPOSITE = {
     "gradient_tracking": {"gradients_bit_equal": False},
     "attribute_cumbersome": {"keys_reachable_by_attribute_syntax": 4},
     "iteration_varying_numbers": {"depths_whose_forward_runs": 6},
-    "iteration_branching": {"iteration_raises_on_unknown_branch": True},
+    "iteration_branching": {"iteration_flags_unknown_branch": True},
     "backward_runtime_error": {"characters_printed_by_except_branch": 40},
     "unused_parameters_error": {"backward_raises_for_an_unused_parameter": True},
     "prevents_updates": {"parameters_changed_by_one_step": 2},
