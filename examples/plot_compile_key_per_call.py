@@ -5,9 +5,9 @@ torch.compile builds one graph per ModuleDict key, within a budget per code obje
 When ``forward`` picks ``self.layers[key]`` from a ``str`` argument, Dynamo treats
 the key as a constant: it guards on its value and compiles a new graph for every
 key it sees, up to the recompile limit of the *code object* ``forward``, a limit that
-every instance of the class shares. Past it, keys that have a graph keep running it;
-only new keys run eagerly. A backend below records every graph it receives and
-counts how often each one runs.
+by default every instance of the class shares. Past it, keys that have a graph keep
+running it; only new keys run eagerly. A backend below records every graph it receives
+and counts how often each one runs.
 """
 
 # %%
@@ -24,7 +24,6 @@ from torch import nn
 torch._dynamo.reset()
 _ = torch.manual_seed(0)
 
-
 # Dynamo's log messages are kept in ``records.buffer``, off stderr, for printing.
 dynamo_log = logging.getLogger("torch._dynamo.convert_frame")
 records = logging.handlers.BufferingHandler(capacity=100)
@@ -37,11 +36,9 @@ graphs, runs = [], Counter()  # runs[i]: how many calls executed graph i
 def counting_backend(graph_module, example_inputs):
     index = len(graphs)
     graphs.append(graph_module)
-
     def run(*args):
         runs[index] += 1
         return graph_module.forward(*args)  # the captured graph, run eagerly
-
     return run
 
 
@@ -61,27 +58,26 @@ x = torch.randn(2, 4)
 # One graph per key
 # -----------------
 # Calling with ``"a"``, ``"b"``, ``"a"``, ``"b"``: two compilations, then the cached
-# graphs are reused. Each graph holds only the chosen layer.
+# graphs are reused.
 compiled = torch.compile(model, backend=counting_backend)
 for key in ("a", "b", "a", "b"):
     assert torch.equal(compiled(x, key), model(x, key))
     print(f"called with {key!r}: {len(graphs)} graph(s), runs per graph {dict(runs)}")
 assert len(graphs) == 2 and runs == {0: 2, 1: 2}
-print([n.target for n in graphs[1].graph.nodes if n.op == "placeholder"])
 
 # %%
 # The limit has two names
 # -----------------------
-# ``torch._dynamo.config.recompile_limit`` was called ``cache_size_limit`` in older
-# releases. The old name is an alias: setting either one sets the other.
+# ``torch._dynamo.config.recompile_limit`` was called ``cache_size_limit`` until
+# https://github.com/pytorch/pytorch/pull/143709 (December 2024) renamed it. The old
+# name is an alias: setting either one sets the other.
 config = torch._dynamo.config
 print("recompile_limit =", config.recompile_limit, "| cache_size_limit =", config.cache_size_limit)
-with config.patch(cache_size_limit=3):
-    print("after patching cache_size_limit=3: recompile_limit =", config.recompile_limit)
-    assert config.recompile_limit == 3
-with config.patch(recompile_limit=5):
-    print("after patching recompile_limit=5: cache_size_limit =", config.cache_size_limit)
-    assert config.cache_size_limit == 5
+old, new = "cache_size_limit", "recompile_limit"
+for name, other in [(old, new), (new, old)]:
+    with config.patch(**{name: 3}):
+        print(f"while {name} is patched to 3: {other} =", getattr(config, other))
+        assert getattr(config, other) == 3
 assert config.recompile_limit == config.cache_size_limit == 8
 
 # %%
@@ -92,8 +88,7 @@ assert config.recompile_limit == config.cache_size_limit == 8
 # (captured by ``records``), whose reason is the guard on the key's value. ``"c"`` and
 # ``"d"`` get no graph and run eagerly (the results stay correct); ``"a"`` and ``"b"``
 # keep running their graphs, as the run counts show.
-torch._dynamo.reset()
-graphs.clear(), runs.clear()
+torch._dynamo.reset(), graphs.clear(), runs.clear()
 with config.patch(recompile_limit=2):
     compiled = torch.compile(model, backend=counting_backend)
     for key in "abcdabcd":
@@ -107,28 +102,35 @@ for record in records.buffer:
     reason = next(line for line in lines if "last reason" in line).split("#")[0].strip()
     print("logged:", lines[0], "|", reason)
 assert len(graphs) == 2 and runs == {0: 2, 1: 2} and len(records.buffer) == 1
-print("recompile_limit restored to", config.recompile_limit)
 
 # %%
 # Every instance of the class shares one budget
 # ---------------------------------------------
-# The guards and the limit belong to the code object of ``PickByKey.forward``, not to
-# a model. Twelve instances, each compiled separately and called with its own key,
-# get ``recompile_limit`` graphs among them; the last four run eagerly. Twelve
-# instances called with the *same* key share one graph (parameters are graph inputs).
-torch._dynamo.reset()
-graphs.clear(), runs.clear(), records.buffer.clear()
-ran_compiled = []
-for i in range(12):
-    instance, before = PickByKey([f"k{i}"]), runs.total()
-    out = torch.compile(instance, backend=counting_backend)(x, f"k{i}")
-    assert torch.equal(out, instance(x, f"k{i}"))
-    ran_compiled += [i] if runs.total() > before else []
-print(f"12 instances, 12 keys: {len(graphs)} graphs; instances run compiled: {ran_compiled}")
-assert len(graphs) == config.recompile_limit == 8 and ran_compiled == list(range(8))
-print("logged:", records.buffer[0].getMessage().splitlines()[0])
-torch._dynamo.reset()
-graphs.clear()
+# By default the guards and the limit belong to the code object of
+# ``PickByKey.forward``, not to a model. Twelve instances, each compiled separately and
+# called with its own key, get ``recompile_limit`` graphs among them; the last four run
+# eagerly. ``torch.compile(..., isolate_recompiles=True)``, an argument of this torch,
+# gives each compiled instance its own budget instead.
+for isolate in (False, True):
+    torch._dynamo.reset()
+    graphs.clear(), runs.clear(), records.buffer.clear()
+    ran_compiled = []
+    for i in range(12):
+        instance, before = PickByKey([f"k{i}"]), runs.total()
+        compiled = torch.compile(instance, backend=counting_backend, isolate_recompiles=isolate)
+        assert torch.equal(compiled(x, f"k{i}"), instance(x, f"k{i}"))
+        ran_compiled += [i] if runs.total() > before else []
+    logged = [r.getMessage().splitlines()[0] for r in records.buffer]
+    print(f"isolate_recompiles={isolate}: {len(graphs)} graphs; ran compiled: {ran_compiled}"
+          f"\n    logged: {logged}")
+    limit = 12 if isolate else config.recompile_limit
+    assert len(graphs) == limit and ran_compiled == list(range(limit))
+    assert len(records.buffer) == (0 if isolate else 1)
+
+# %%
+# Twelve instances called with the *same* key share one graph: the parameters are
+# graph inputs, and the guards hold for every instance.
+torch._dynamo.reset(), graphs.clear()
 for _ in range(12):
     instance = PickByKey(["a"])
     assert torch.equal(torch.compile(instance, backend=counting_backend)(x, "a"), instance(x, "a"))
@@ -153,8 +155,7 @@ for options, fail_on_hit, match in [({"fullgraph": True}, False, "fullgraph=True
 # Choosing the key in plain Python and compiling the entries themselves moves the
 # key out of the graph. Here the four ``nn.Linear`` share one compiled graph: their
 # parameters are graph inputs, not constants.
-torch._dynamo.reset()
-graphs.clear()
+torch._dynamo.reset(), graphs.clear()
 with config.patch(recompile_limit=2):
     per_key = {k: torch.compile(m, backend=counting_backend) for k, m in model.layers.items()}
     for key in ("a", "b", "c", "d"):
@@ -178,8 +179,7 @@ class SelectByIndex(nn.Module):
         return outputs.index_select(0, index)[0]
 
 
-torch._dynamo.reset()
-graphs.clear()
+torch._dynamo.reset(), graphs.clear()
 with config.patch(recompile_limit=2):
     selector = torch.compile(SelectByIndex(model.layers), backend=counting_backend)
     for i, key in enumerate(model.layers):
@@ -195,6 +195,6 @@ dynamo_log.propagate = True
 # ----------
 # A ``str`` key inside a compiled ``forward`` costs one graph per distinct key, counted
 # against one ``recompile_limit`` (alias ``cache_size_limit``) for all instances of the
-# class. Past it, new keys run eagerly after one logged warning (or fail, with
-# ``fullgraph=True``). Pick the entry outside the compiled code, or turn the choice into
-# tensor data.
+# class unless each is compiled with ``isolate_recompiles=True``. Past it, new keys run
+# eagerly after one logged warning (or fail, with ``fullgraph=True``). Pick the entry
+# outside the compiled code, or turn the choice into tensor data.
