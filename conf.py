@@ -27,6 +27,7 @@ extensions = [
     "sphinx_copybutton",
     "sphinx_gallery.gen_gallery",
     "guide",
+    "typecheck",  # docs/_ext/typecheck.py: mypy on the snippets of docs/reference/typing.md
 ]
 
 # sphinx-gallery writes its pages, notebooks and scripts next to the sources.

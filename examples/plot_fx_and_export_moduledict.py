@@ -5,7 +5,7 @@ torch.fx and torch.export see ModuleDict entries by their dotted names
 Tracing a model turns every ``self.layers["name"]`` into a reference to the
 submodule ``layers.name``; exporting keeps the same dotted names for parameters.
 Neither gives back a ``ModuleDict``: in a traced ``GraphModule`` the ``ModuleDict``
-becomes a plain ``Module``, and an exported program has no submodules until
+becomes a plain ``Module``, and an exported program's graph calls no submodules until
 ``torch.export.unflatten`` rebuilds them. A ``str`` key given as input is not traced:
 it has to be fixed to one value.
 """
