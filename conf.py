@@ -35,6 +35,7 @@ extensions = [
     "markup_fixes",
     "standalone_downloads",
     "reader_pages",
+    "typecheck",
 ]
 
 # sphinx-gallery writes its pages, notebooks and scripts next to the sources.

@@ -1,17 +1,20 @@
 """
-torch.compile builds one graph per ModuleDict key
-==================================================
+torch.compile builds one graph per ModuleDict key, within a budget per code object
+==================================================================================
 
 When ``forward`` picks ``self.layers[key]`` from a ``str`` argument, Dynamo treats
 the key as a constant: it guards on its value and compiles a new graph for every
-key it sees. Past the recompile limit it stops compiling. We count the graphs with
-a backend that records what it receives and then runs them eagerly.
+key it sees, up to the recompile limit of the *code object* ``forward``, a limit that
+by default every instance of the class shares. Past it, keys that have a graph keep
+running it; only new keys run eagerly. A backend below records every graph it receives
+and counts how often each one runs.
 """
 
 # %%
-# A backend that counts graphs
-# ----------------------------
-import logging
+# A backend that counts graphs and their runs
+# -------------------------------------------
+import logging.handlers
+from collections import Counter
 
 import torch
 import torch._dynamo
@@ -21,33 +24,28 @@ from torch import nn
 torch._dynamo.reset()
 _ = torch.manual_seed(0)
 
-
-class Records(logging.Handler):  # keeps Dynamo's log messages off stderr, for printing
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
+# Dynamo's log messages are kept in ``records.buffer``, off stderr, for printing.
 dynamo_log = logging.getLogger("torch._dynamo.convert_frame")
-records = Records()
+records = logging.handlers.BufferingHandler(capacity=100)
 dynamo_log.addHandler(records)
 dynamo_log.propagate = False  # restored in the last cell
 
-graphs = []
+graphs, runs = [], Counter()  # runs[i]: how many calls executed graph i
 
 
 def counting_backend(graph_module, example_inputs):
+    index = len(graphs)
     graphs.append(graph_module)
-    return graph_module.forward  # run the captured graph eagerly
+    def run(*args):
+        runs[index] += 1
+        return graph_module.forward(*args)  # the captured graph, run eagerly
+    return run
 
 
 class PickByKey(nn.Module):
-    def __init__(self):
+    def __init__(self, keys=("a", "b", "c", "d")):
         super().__init__()
-        self.layers = nn.ModuleDict({k: nn.Linear(4, 4) for k in ("a", "b", "c", "d")})
+        self.layers = nn.ModuleDict({k: nn.Linear(4, 4) for k in keys})
 
     def forward(self, x, key: str):
         return self.layers[key](x)
@@ -60,55 +58,96 @@ x = torch.randn(2, 4)
 # One graph per key
 # -----------------
 # Calling with ``"a"``, ``"b"``, ``"a"``, ``"b"``: two compilations, then the cached
-# graphs are reused. Each graph holds only the chosen layer.
+# graphs are reused.
 compiled = torch.compile(model, backend=counting_backend)
 for key in ("a", "b", "a", "b"):
     assert torch.equal(compiled(x, key), model(x, key))
-    print(f"called with {key!r}: {len(graphs)} graph(s) so far")
-assert len(graphs) == 2
-print([n.target for n in graphs[1].graph.nodes if n.op == "placeholder"])
+    print(f"called with {key!r}: {len(graphs)} graph(s), runs per graph {dict(runs)}")
+assert len(graphs) == 2 and runs == {0: 2, 1: 2}
 
 # %%
-# Past the recompile limit
-# ------------------------
-# The limit is ``torch._dynamo.config.recompile_limit``. We lower it to 2 inside
-# ``torch._dynamo.config.patch`` (which restores it on exit) and call with four keys.
-# Dynamo logs a warning through ``logging`` (captured here by ``records``); the
-# reason it gives is the guard on the key's value. It then runs the frame eagerly:
-# the results stay correct and no graph is added.
-print("recompile_limit =", torch._dynamo.config.recompile_limit)
-torch._dynamo.reset()
-graphs.clear()
-with torch._dynamo.config.patch(recompile_limit=2):
+# The limit has two names
+# -----------------------
+# ``torch._dynamo.config.recompile_limit`` was called ``cache_size_limit`` until
+# https://github.com/pytorch/pytorch/pull/143709 (December 2024) renamed it. The old
+# name is an alias: setting either one sets the other.
+config = torch._dynamo.config
+print("recompile_limit =", config.recompile_limit, "| cache_size_limit =", config.cache_size_limit)
+old, new = "cache_size_limit", "recompile_limit"
+for name, other in [(old, new), (new, old)]:
+    with config.patch(**{name: 3}):
+        print(f"while {name} is patched to 3: {other} =", getattr(config, other))
+        assert getattr(config, other) == 3
+assert config.recompile_limit == config.cache_size_limit == 8
+
+# %%
+# Past the limit, only keys without a graph run eagerly
+# -----------------------------------------------------
+# We lower the limit to 2 inside ``config.patch`` (restored on exit) and call with
+# ``"a"``, ``"b"``, ``"c"``, ``"d"``, then the same four again. Dynamo logs one warning
+# (captured by ``records``), whose reason is the guard on the key's value. ``"c"`` and
+# ``"d"`` get no graph and run eagerly (the results stay correct); ``"a"`` and ``"b"``
+# keep running their graphs, as the run counts show.
+torch._dynamo.reset(), graphs.clear(), runs.clear()
+with config.patch(recompile_limit=2):
     compiled = torch.compile(model, backend=counting_backend)
-    for key in ("a", "b", "c", "d"):
+    for key in "abcdabcd":
+        before = runs.copy()
         assert torch.equal(compiled(x, key), model(x, key))
-        print(f"called with {key!r}: {len(graphs)} graph(s) so far, result correct")
-for message in records.messages:
-    lines = message.splitlines()
+        ran = [i for i in runs if runs[i] > before[i]]
+        print(f"called with {key!r}: {len(graphs)} graph(s); ran graph {ran or 'none (eager)'}")
+        assert ran == ([] if key in "cd" else ["ab".index(key)])
+for record in records.buffer:
+    lines = record.getMessage().splitlines()
     reason = next(line for line in lines if "last reason" in line).split("#")[0].strip()
     print("logged:", lines[0], "|", reason)
-assert len(graphs) == 2 and len(records.messages) == 1
-print("recompile_limit restored to", torch._dynamo.config.recompile_limit)
+assert len(graphs) == 2 and runs == {0: 2, 1: 2} and len(records.buffer) == 1
+
+# %%
+# Every instance of the class shares one budget
+# ---------------------------------------------
+# By default the guards and the limit belong to the code object of
+# ``PickByKey.forward``, not to a model. Twelve instances, each compiled separately and
+# called with its own key, get ``recompile_limit`` graphs among them; the last four run
+# eagerly. ``torch.compile(..., isolate_recompiles=True)``, an argument of this torch,
+# gives each compiled instance its own budget instead.
+for isolate in (False, True):
+    torch._dynamo.reset()
+    graphs.clear(), runs.clear(), records.buffer.clear()
+    ran_compiled = []
+    for i in range(12):
+        instance, before = PickByKey([f"k{i}"]), runs.total()
+        compiled = torch.compile(instance, backend=counting_backend, isolate_recompiles=isolate)
+        assert torch.equal(compiled(x, f"k{i}"), instance(x, f"k{i}"))
+        ran_compiled += [i] if runs.total() > before else []
+    logged = [r.getMessage().splitlines()[0] for r in records.buffer]
+    print(f"isolate_recompiles={isolate}: {len(graphs)} graphs; ran compiled: {ran_compiled}"
+          f"\n    logged: {logged}")
+    limit = 12 if isolate else config.recompile_limit
+    assert len(graphs) == limit and ran_compiled == list(range(limit))
+    assert len(records.buffer) == (0 if isolate else 1)
+
+# %%
+# Twelve instances called with the *same* key share one graph: the parameters are
+# graph inputs, and the guards hold for every instance.
+torch._dynamo.reset(), graphs.clear()
+for _ in range(12):
+    instance = PickByKey(["a"])
+    assert torch.equal(torch.compile(instance, backend=counting_backend)(x, "a"), instance(x, "a"))
+print(f"12 instances, one key: {len(graphs)} graph")
+assert len(graphs) == 1
 
 # %%
 # With ``fullgraph=True`` the fallback becomes an error; so does it with
 # ``torch._dynamo.config.fail_on_recompile_limit_hit = True``.
-torch._dynamo.reset()
-with torch._dynamo.config.patch(recompile_limit=2):
-    strict = torch.compile(model, backend=counting_backend, fullgraph=True)
-    strict(x, "a")
-    strict(x, "b")
-    with expect_error(torch._dynamo.exc.FailOnRecompileLimitHit, "fullgraph=True"):
-        strict(x, "c")
-
-torch._dynamo.reset()
-with torch._dynamo.config.patch(recompile_limit=2, fail_on_recompile_limit_hit=True):
-    strict = torch.compile(model, backend=counting_backend)
-    strict(x, "a")
-    strict(x, "b")
-    with expect_error(torch._dynamo.exc.FailOnRecompileLimitHit, "fail_on_recompile"):
-        strict(x, "c")
+for options, fail_on_hit, match in [({"fullgraph": True}, False, "fullgraph=True"),
+                                    ({}, True, "fail_on_recompile")]:
+    torch._dynamo.reset()
+    with config.patch(recompile_limit=2, fail_on_recompile_limit_hit=fail_on_hit):
+        strict = torch.compile(model, backend=counting_backend, **options)
+        strict(x, "a"), strict(x, "b")
+        with expect_error(torch._dynamo.exc.FailOnRecompileLimitHit, match):
+            strict(x, "c")
 
 # %%
 # Workaround 1: compile each entry, choose outside
@@ -116,23 +155,20 @@ with torch._dynamo.config.patch(recompile_limit=2, fail_on_recompile_limit_hit=T
 # Choosing the key in plain Python and compiling the entries themselves moves the
 # key out of the graph. Here the four ``nn.Linear`` share one compiled graph: their
 # parameters are graph inputs, not constants.
-torch._dynamo.reset()
-graphs.clear()
-with torch._dynamo.config.patch(recompile_limit=2):
-    per_key = {
-        k: torch.compile(layer, backend=counting_backend) for k, layer in model.layers.items()
-    }
+torch._dynamo.reset(), graphs.clear()
+with config.patch(recompile_limit=2):
+    per_key = {k: torch.compile(m, backend=counting_backend) for k, m in model.layers.items()}
     for key in ("a", "b", "c", "d"):
         assert torch.equal(per_key[key](x), model(x, key))
 print(f"four keys, {len(graphs)} graph(s)")
+assert len(graphs) == 1
 
 
 # %%
 # Workaround 2: run every entry, select with a tensor
 # ---------------------------------------------------
 # If the entries have the same output shape, stack their outputs and select with
-# an index *tensor*: one graph serves every key, at the cost of computing all of
-# them. The index is a one-element tensor, used through ``index_select``.
+# an index *tensor*: one graph serves every key, at the cost of computing all of them.
 class SelectByIndex(nn.Module):
     def __init__(self, layers):
         super().__init__()
@@ -143,14 +179,13 @@ class SelectByIndex(nn.Module):
         return outputs.index_select(0, index)[0]
 
 
-torch._dynamo.reset()
-graphs.clear()
-keys = list(model.layers)
-with torch._dynamo.config.patch(recompile_limit=2):
+torch._dynamo.reset(), graphs.clear()
+with config.patch(recompile_limit=2):
     selector = torch.compile(SelectByIndex(model.layers), backend=counting_backend)
-    for key in ("a", "b", "c", "d"):
-        assert torch.equal(selector(x, torch.tensor([keys.index(key)])), model(x, key))
+    for i, key in enumerate(model.layers):
+        assert torch.equal(selector(x, torch.tensor([i])), model(x, key))
 print(f"four keys, {len(graphs)} graph(s)")
+assert len(graphs) == 1
 torch._dynamo.reset()
 dynamo_log.removeHandler(records)
 dynamo_log.propagate = True
@@ -158,7 +193,8 @@ dynamo_log.propagate = True
 # %%
 # Conclusion
 # ----------
-# A ``str`` key inside a compiled ``forward`` costs one graph per distinct key, and
-# beyond ``recompile_limit`` keys the call runs eagerly after one logged warning (or
-# fails, with ``fullgraph=True``). Pick the entry outside the compiled code, or turn the choice
-# into tensor data.
+# A ``str`` key inside a compiled ``forward`` costs one graph per distinct key, counted
+# against one ``recompile_limit`` (alias ``cache_size_limit``) for all instances of the
+# class unless each is compiled with ``isolate_recompiles=True``. Past it, new keys run
+# eagerly after one logged warning (or fail, with ``fullgraph=True``). Pick the entry
+# outside the compiled code, or turn the choice into tensor data.

@@ -8,16 +8,66 @@ workarounds that script, and what torch says about TorchScript itself.
 """
 
 # %%
-# Scripting warns that TorchScript is deprecated
-# ----------------------------------------------
-# We record the warnings of the first ``torch.jit.script`` call and print them. The
-# later calls are made with that warning filtered, so the page stays readable.
+# Scripting warns that TorchScript is deprecated, unseen by default
+# -----------------------------------------------------------------
+# ``torch.jit.script`` warns with a ``DeprecationWarning`` that torch raises from its
+# own module ``torch.jit._script``. Python's default warning filters show a
+# ``DeprecationWarning`` only when it is attributed to ``__main__`` and ignore it
+# elsewhere, so a plain ``python script.py`` prints nothing. Two fresh interpreters run
+# ``CHILD`` below, one started with Python's defaults, one with ``python -W default``
+# (neither has ``PYTHONWARNINGS`` in its environment). Each scripts a module with the
+# filters it started with, then again after ``warnings.simplefilter("default")``. Their
+# stderr is printed with torch's install folder cut off, so that paths start at
+# ``torch/``.
+import os
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import torch
 from _guide import expect_error
 from torch import nn
 
+CHILD = """
+import sys, warnings
+print("filters for a DeprecationWarning before torch is imported (first match wins):",
+      file=sys.stderr)
+for action, message, category, module, _ in warnings.filters:
+    if issubclass(DeprecationWarning, category):
+        module = getattr(module, "pattern", module) or "any module"
+        print("   ", action, category.__name__, "message", message or "any", "from", module,
+              file=sys.stderr)
+import torch
+print("-- script, filters as started", file=sys.stderr)
+torch.jit.script(torch.nn.Linear(2, 2))
+warnings.simplefilter("default")
+print('-- script, after warnings.simplefilter("default")', file=sys.stderr)
+torch.jit.script(torch.nn.Linear(2, 2))
+"""
+env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+children = {
+    flags: subprocess.Popen(
+        [sys.executable, *flags, "-c", CHILD], env=env, stderr=subprocess.PIPE, text=True
+    )
+    for flags in [(), ("-W", "default")]
+}
+torch_folder = str(Path(torch.__file__).parent.parent) + os.sep
+stderr = {}
+for flags, child in children.items():
+    stderr[flags] = child.communicate()[1].replace(torch_folder, "")
+    assert child.returncode == 0, stderr[flags]
+    print("$", " ".join(["python", *flags, "-c CHILD"]))
+    print(stderr[flags])
+warning = "DeprecationWarning: `torch.jit.script` is deprecated"
+silent, shown = stderr[()].split("simplefilter")
+assert warning not in silent and shown.count(warning) == 1
+assert stderr[("-W", "default")].count(warning) == 2
+
+# %%
+# In this page's own process, we record the warnings of the first
+# ``torch.jit.script`` call with every warning shown, and print them. The later calls
+# are made with that warning filtered, so the page stays readable.
 _ = torch.manual_seed(0)
 x = torch.randn(2, 4)
 
@@ -52,7 +102,19 @@ print(torch.equal(scripted(x), module(x)))
 # %%
 # A key passed as an argument does not script
 # -------------------------------------------
-# The error is raised by ``torch.jit.script`` itself, before any input is seen.
+# The error is raised by ``torch.jit.script`` itself, before any input is seen. Its
+# message names the source file as the code object of ``forward`` records it.
+# sphinx-gallery compiles this page from the absolute path of the script in the build
+# folder; to keep that path off the page, ``by_base_name`` renames the file to its base
+# name (this page runs in the script's folder, where torch finds the source by that
+# name).
+def by_base_name(cls):
+    code = cls.forward.__code__
+    cls.forward.__code__ = code.replace(co_filename=os.path.basename(code.co_filename))
+    return cls
+
+
+@by_base_name
 class VariableKey(nn.Module):
     def __init__(self):
         super().__init__()
@@ -62,8 +124,9 @@ class VariableKey(nn.Module):
         return self.layers[key](x)
 
 
-with expect_error(RuntimeError, r"Unable to extract string literal index"):
+with expect_error(RuntimeError, r"Unable to extract string literal index") as error:
     torch.jit.script(VariableKey())
+assert 'File "plot_torchscript_moduledict_keys.py", line' in str(error.value)
 
 
 # %%
@@ -128,7 +191,8 @@ print("both keys give the eager results")
 # ----------
 # In TorchScript, index a ``ModuleDict`` with literals, loop over ``.items()``
 # comparing keys, or annotate the lookup with a ``torch.jit.interface`` type. Since
-# torch itself now warns that ``torch.jit.script`` is deprecated and points to
+# torch itself now warns that ``torch.jit.script`` is deprecated (a warning Python's
+# default filters hide: run with ``python -W default`` to see it) and points to
 # ``torch.compile`` and ``torch.export``, prefer those for new code: see
 # :ref:`sphx_glr_auto_examples_plot_compile_key_per_call.py` and
 # :ref:`sphx_glr_auto_examples_plot_fx_and_export_moduledict.py`.

@@ -1,0 +1,65 @@
+"""docs/_ext/typecheck.py: mypy really runs, and a page's expectations can fail the build."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+from typecheck import Diagnostic, expected_diagnostics, mismatch, run_mypy, run_snippet  # noqa: E402
+
+TORCH_SNIPPET = """\
+import torch
+from torch import nn
+
+md = nn.ModuleDict({"k": nn.Linear(2, 2)})
+md["k"](torch.zeros(1, 2))
+md.k(torch.zeros(1, 2))  # E: "Tensor" not callable  [operator]
+"""
+
+
+@pytest.fixture(scope="session")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("mypy_cache")
+
+
+def test_expectations_are_read_from_the_comments():
+    assert expected_diagnostics(TORCH_SNIPPET) == [
+        Diagnostic(6, "error", '"Tensor" not callable  [operator]')
+    ]
+    assert expected_diagnostics("x = 1\n") == []
+
+
+def test_mypy_output_is_split_by_snippet_and_names_no_path(cache):
+    lines, by_file = run_mypy(["x: int = 'a'\n", "y: str = 'b'\n", "reveal_type(1)\n"], cache)
+    assert by_file == {
+        "snippet1.py": [
+            Diagnostic(1, "error", 'Incompatible types in assignment (expression has type "str", '
+                       'variable has type "int")  [assignment]')
+        ],
+        "snippet2.py": [],
+        "snippet3.py": [Diagnostic(1, "note", 'Revealed type is "Literal[1]?"')],
+    }
+    assert all(line.startswith("snippet") for line in lines)
+
+
+def test_a_wrong_or_missing_expectation_is_reported(cache):
+    _, by_file = run_mypy(["x: int = 'a'  # E: something else\n", "y = 1  # N: not reported\n"], cache)
+    wrong = mismatch(expected_diagnostics("x: int = 'a'  # E: something else\n"), by_file["snippet1.py"])
+    assert "expected, not reported" in wrong and "reported, not expected" in wrong
+    missing = mismatch(expected_diagnostics("y = 1  # N: not reported\n"), by_file["snippet2.py"])
+    assert missing.startswith("expected, not reported") and "reported, not expected" not in missing
+
+
+def test_the_typing_page_claim_holds_for_torch(cache):
+    """md.k(x) is an error for mypy on this torch, md["k"](x) is not; both run."""
+    _, by_file = run_mypy([TORCH_SNIPPET], cache)
+    assert mismatch(expected_diagnostics(TORCH_SNIPPET), by_file["snippet1.py"]) == ""
+    assert run_snippet("snippet1.py", TORCH_SNIPPET + "print('ran')\n") == "ran\n"
+
+
+def test_a_snippet_that_raises_fails(cache):
+    with pytest.raises(ZeroDivisionError):
+        run_snippet("snippet1.py", "1 / 0\n")
