@@ -59,12 +59,6 @@ sphinx_gallery_conf = {
     "min_reported_time": 10**9,
 }
 
-doctest_global_setup = """
-import torch
-from torch import nn
-from _guide import expect_error
-"""
-
 html_theme = "furo"
 html_title = project
 html_static_path = ["docs/_static"]  # relative to this file, not to docs/
