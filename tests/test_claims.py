@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bs4 import BeautifulSoup
-from conftest import ROOT, examples_executed, page_texts, rendered, shown_errors, soup
+from helpers import ROOT, examples_executed, page_texts, rendered, shown_errors, soup
 
 PYTHON = {"python", "python3", "py", "pycon", "ipython", "ipython3", "default"}
 
