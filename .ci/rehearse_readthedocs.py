@@ -177,15 +177,18 @@ class Load:
         self.page.context.close()
 
 
-def crawl(origin: str, canonical: str) -> dict:
+def crawl(origin: str, canonical: str, html: Path) -> dict:
+    """Visit every page: those the pages link to, and every other page the build wrote."""
     from playwright.sync_api import sync_playwright
 
     problems: dict[str, list[str]] = {}
-    pages, files = set(), set()
+    pages, files, linked = set(), set(), set()
+    written = {p.relative_to(html).as_posix() for p in html.rglob("*.html")} - {"404.html"}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
                                              args=CHROMIUM_ARGS)
-        queue = [origin + PREFIX + "index.html"]
+        queue = [origin + PREFIX + page for page in sorted(written, reverse=True)]
+        queue.append(origin + PREFIX + "index.html")  # visited first
         while queue:
             url = queue.pop()
             if url in pages:
@@ -205,7 +208,9 @@ def crawl(origin: str, canonical: str) -> dict:
                 if not target.startswith(origin + PREFIX):
                     continue
                 if target.endswith((".html", "/")):
-                    queue.append(target + ("index.html" if target.endswith("/") else ""))
+                    target += "index.html" if target.endswith("/") else ""
+                    linked.add(urlparse(target).path[len(PREFIX):])
+                    queue.append(target)
                 else:
                     files.add(target)
             load.close()
@@ -251,7 +256,8 @@ def crawl(origin: str, canonical: str) -> dict:
         if found:
             problems["search"] = found
         browser.close()
-    return {"pages": len(pages), "files": len(files), "search results": hits,
+    return {"pages": len(pages), "pages no page links to": sorted(written - linked),
+            "files": len(files), "search results": hits,
             "search excerpts": len(excerpts), "missing pages checked": len(MISSING),
             "problems": problems}
 
@@ -270,7 +276,7 @@ def main() -> None:
         html, report = build(work, port)
         server = serve(html, port)
         crawl_start = time.perf_counter()
-        report.update(crawl(f"http://127.0.0.1:{port}", report["canonical"]))
+        report.update(crawl(f"http://127.0.0.1:{port}", report["canonical"], html))
         report["seconds"]["crawl"] = time.perf_counter() - crawl_start
         server.shutdown()
     finally:
