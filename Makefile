@@ -1,8 +1,13 @@
 # ModuleDict, corrected: build and test the executable documentation site.
 #
-# By default every target runs inside .venv, created from requirements.txt on first
-# use and recreated whenever requirements.txt changes. To use an existing Python
-# environment instead:   make PYTHON=/path/to/python html
+# By default every target runs inside .venv, made on first use from the pinned
+# requirements (see README.md, "Requirements"):
+#   requirements.txt            the build (make html, make doctest, Read the Docs)
+#   tests/requirements.txt      added by make lint and make test
+#   .ci/bench-requirements.txt  added by make bench
+# A change to requirements.txt makes .venv anew; a change to the other two installs
+# them into the existing .venv. To use an existing Python environment instead:
+#   make PYTHON=/path/to/python html
 
 BUILDDIR    ?= build
 SPHINXOPTS  ?=
@@ -10,28 +15,66 @@ SPHINXOPTS  ?=
 SPHINXFLAGS := -W --keep-going -n $(SPHINXOPTS)
 VENV        := .venv
 BOOTSTRAP   ?= python3
+# Sphinx 9.0 and matplotlib 3.11 need Python 3.11 or newer.
+MIN_PYTHON  := 3.11
+
+# torch is installed first, alone, from TORCH_INDEX. On Linux x86_64 that is PyTorch's
+# CPU index: from the default index, torch there is the CUDA build (several GB).
+# Elsewhere (macOS, Windows) the default index has the CPU build. `make TORCH_INDEX=`
+# uses the default index everywhere; `make TORCH_INDEX=<url>` another one.
+ifeq ($(shell uname -s)-$(shell uname -m),Linux-x86_64)
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+else
+TORCH_INDEX ?=
+endif
+TORCH_PIN   := $(shell grep -m1 '^torch==' requirements.txt)
 
 ifdef PYTHON
-PY    := $(PYTHON)
-ENV   :=
+PY      := $(PYTHON)
+ENV     :=
+DEV_ENV :=
+BENCH_ENV :=
 else
-PY    := $(VENV)/bin/python
-ENV   := $(VENV)/.requirements.txt
+PY      := $(VENV)/bin/python
+ENV     := $(VENV)/.requirements.txt
+DEV_ENV := $(VENV)/.dev-requirements.txt
+BENCH_ENV := $(VENV)/.bench-requirements.txt
 endif
 
+PIP    := $(VENV)/bin/python -m pip install --quiet --disable-pip-version-check
 SPHINX := $(PY) -m sphinx -c . -d $(BUILDDIR)/doctrees $(SPHINXFLAGS)
 
-.PHONY: help html doctest lint test bench dist serve clean
+.PHONY: help html doctest lint test rehearse bench lock dist serve clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-# The copy of requirements.txt inside .venv records what the environment was made from.
+# Each copy of a requirements file inside .venv records what .venv was made from.
 $(VENV)/.requirements.txt: requirements.txt
+	@$(BOOTSTRAP) -c 'import sys; v = sys.version_info[:2]; sys.exit(v < tuple(map(int, "$(MIN_PYTHON)".split("."))) \
+	  and "make: $(BOOTSTRAP) is Python %d.%d; this project needs Python $(MIN_PYTHON) or newer" % v \
+	  + " (make BOOTSTRAP=python$(MIN_PYTHON) ... chooses another)")'
 	rm -rf $(VENV)
 	$(BOOTSTRAP) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@if [ -z "$(TORCH_INDEX)" ]; then :; \
+	elif $(VENV)/bin/python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)' \
+	     "$(TORCH_INDEX)/torch/" >/dev/null 2>&1; then \
+	  echo "$(PIP) --no-deps --index-url $(TORCH_INDEX) $(TORCH_PIN)"; \
+	  $(PIP) --no-deps --index-url $(TORCH_INDEX) $(TORCH_PIN); \
+	else \
+	  echo "make: $(TORCH_INDEX) cannot be reached; $(TORCH_PIN) comes from the default index" \
+	       "(on Linux x86_64 that may be the CUDA build; see TORCH_INDEX in README.md)."; \
+	fi
+	$(PIP) -r requirements.txt
 	cp requirements.txt $@
+
+$(VENV)/.dev-requirements.txt: tests/requirements.txt $(VENV)/.requirements.txt
+	$(PIP) -r requirements.txt -r tests/requirements.txt
+	cp tests/requirements.txt $@
+
+$(VENV)/.bench-requirements.txt: .ci/bench-requirements.txt $(VENV)/.dev-requirements.txt
+	$(PIP) -r requirements.txt -r tests/requirements.txt -r .ci/bench-requirements.txt
+	cp .ci/bench-requirements.txt $@
 
 html: $(ENV)  ## Build the site into build/html (runs every example)
 	$(SPHINX) -b html docs $(BUILDDIR)/html
@@ -40,24 +83,36 @@ html: $(ENV)  ## Build the site into build/html (runs every example)
 doctest: $(ENV)  ## Run the doctests of the docs/ pages
 	$(SPHINX) -b doctest docs $(BUILDDIR)/doctest
 
-# examples/ may import in any cell (E402); one blank line after imports keeps the
-# article's code, quoted verbatim, as the article wrote it. Lines of examples/ stay within
-# 100 characters (E501), except in _article.py, which quotes the article's longer lines.
-RUFF := $(PY) -m ruff check --no-cache --select E4,E7,E9,E501,F,I --line-length 100 \
-	--per-file-ignores 'examples/*:E402' --extend-per-file-ignores 'examples/_article.py:E501' \
-	--extend-per-file-ignores 'tests/*:E501' --extend-per-file-ignores 'conf.py:E501' \
-	--extend-per-file-ignores 'docs/_ext/*:E501' --config lint.isort.lines-after-imports=1
+# Rules and their reasons: .ci/ruff.toml.
+RUFF := $(PY) -m ruff check --no-cache --config .ci/ruff.toml
 
-lint: $(ENV)  ## sphinx-lint on docs/, ruff on the Python, codespell on the tree
-	$(PY) -m sphinxlint --ignore docs/auto_examples docs examples/README.rst
-	$(RUFF) examples tests conf.py docs/_ext
+lint: $(DEV_ENV)  ## sphinx-lint, ruff, codespell, actionlint, and no network target in tests/
+	$(PY) -m sphinxlint --ignore docs/auto_examples docs examples/GALLERY_HEADER.rst
+	$(RUFF) examples tests conf.py docs/_ext .ci
 	$(PY) -m codespell_lib --skip './.git,./.venv,./.pytest_cache,./build,./docs/auto_examples,*.png,*.svg' .
+	"$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/actionlint" -no-color .github/workflows/*.yml
+	$(PY) .ci/no_network_targets.py tests
 
-test: lint  ## Lint, then run the test suite (builds the site in a temporary folder)
+test: lint  ## Lint, then run the test suite (builds the site in temporary folders)
 	$(PY) -m pytest -rs tests
 
-bench: $(ENV)  ## Time clean/no-op/incremental builds, doctest and test against the floor and myst-nb
-	$(PY) tests/bench.py $(BENCHOPTS)
+rehearse: $(DEV_ENV)  ## Build as .readthedocs.yaml says in a new venv, then crawl it over HTTP
+	$(PY) .ci/rehearse_readthedocs.py $(REHEARSEOPTS)
+
+bench: $(BENCH_ENV)  ## Time clean/no-op/incremental builds, doctest and test against the floor and myst-nb
+	$(PY) .ci/bench.py $(BENCHOPTS)
+
+# pip-compile keeps every pin already in the .txt; LOCKFLAGS=--upgrade-package=NAME moves one.
+# It records the CPU wheel's local label (torch==X+cpu); the pin drops it, so that
+# macOS and Windows, whose default index has no +cpu build, install the same pin.
+LOCK := CUSTOM_COMPILE_COMMAND="make lock" $(PY) -m piptools compile --quiet --no-emit-index-url \
+	--no-emit-find-links --strip-extras $(LOCKFLAGS)
+
+lock: $(DEV_ENV)  ## Pin requirements*.in into requirements*.txt, each pin saying why (# via)
+	$(LOCK) -o requirements.txt requirements.in
+	sed -E -i.bak 's/^(torch==[^+ ]+)\+[A-Za-z0-9.]+/\1/' requirements.txt && rm requirements.txt.bak
+	$(LOCK) -o tests/requirements.txt tests/requirements.in
+	$(LOCK) -o .ci/bench-requirements.txt .ci/bench-requirements.in
 
 dist: html  ## Offline formats in build/dist: a zip of the HTML site, an EPUB, a single page
 	@# Written afresh: Sphinx does not see a change in an extension's code.

@@ -63,10 +63,11 @@ html_theme = "furo"
 html_title = project
 html_static_path = ["docs/_static"]  # relative to this file, not to docs/
 html_css_files = ["guide.css"]
-html_js_files = ["guide.js"]
+html_js_files = ["guide.js", "search-summary.js"]
 html_favicon = "docs/_static/favicon.svg"
-# Search result summaries fetch() each page, which fails when the site is read from disk.
-html_show_search_summary = False
+# Search results show excerpts when the site is served; docs/_static/search-summary.js
+# turns them off where the site is read from disk (file://), where fetch() fails.
+html_show_search_summary = True
 html_last_updated_fmt = None
 # Ranks the error index first for a pasted error message (see the file).
 html_search_scorer = str(ROOT / "docs" / "_static" / "search-scorer.js")
@@ -74,6 +75,10 @@ html_search_scorer = str(ROOT / "docs" / "_static" / "search-scorer.js")
 copybutton_prompt_text = r">>> |\.\.\. |\$ "
 copybutton_prompt_is_regexp = True
 
-# The 404 page uses absolute links so that it works at any depth; on Read the Docs
-# they start with the project's path, elsewhere (make serve) with "/".
-notfound_urls_prefix = urlparse(os.environ.get("READTHEDOCS_CANONICAL_URL", "/")).path
+# Where the site is published: Read the Docs sets READTHEDOCS_CANONICAL_URL, other hosts
+# set SITE_URL (the GitHub workflow does). Pages then name it as their canonical URL;
+# unset (make html, make serve), they name none.
+html_baseurl = os.environ.get("READTHEDOCS_CANONICAL_URL") or os.environ.get("SITE_URL", "")
+# The 404 page uses absolute links so that it works at any depth: they start with the
+# path of that URL ("/" when unset).
+notfound_urls_prefix = urlparse(html_baseurl).path or "/"

@@ -14,7 +14,7 @@ import sys
 from types import SimpleNamespace
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 from torch import nn
 
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))

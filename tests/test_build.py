@@ -4,7 +4,7 @@ import platform
 import re
 
 import torch
-from conftest import ROOT, examples_executed, output_of, soup
+from helpers import ROOT, examples_executed, output_of, soup
 
 def example_pages(site):
     return sorted(site.html.glob("auto_examples/plot_*.html"))

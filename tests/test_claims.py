@@ -7,7 +7,7 @@ import sys
 import xml.dom.minidom
 
 from bs4 import BeautifulSoup
-from conftest import (
+from helpers import (
     ERROR_INDEX_PAGE,
     MYTHS_PAGE,
     ROOT,

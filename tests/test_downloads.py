@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-from conftest import soup
+from helpers import soup
 
 WORKERS = 2  # the machine's two cores are shared
 TIMEOUT = 900

@@ -12,7 +12,7 @@ from urllib.parse import quote, unquote, urlparse
 
 import pytest
 from browser import visit
-from conftest import (
+from helpers import (
     ERROR_INDEX_JSON,
     ERROR_INDEX_PAGE,
     ROOT,

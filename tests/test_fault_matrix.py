@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 
-from conftest import (
+from helpers import (
     MINIMAL_EXAMPLE,
     ROOT,
     examples_executed,

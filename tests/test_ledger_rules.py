@@ -12,7 +12,7 @@ import re
 import sys
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "examples"))
 import _article  # noqa: E402

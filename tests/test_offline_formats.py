@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 
 import pytest
 from browser import search
-from conftest import MYTHS_PAGE, soup
+from helpers import MYTHS_PAGE, soup
 
 # Attributes through which a browser loads something by itself (a plain <a href> is a
 # link the reader may click, which is fine).

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 from browser import html_pages, search, visit
-from conftest import (
+from helpers import (
     ERROR_INDEX_PAGE,
     MYTHS_PAGE,
     page_texts,
@@ -56,6 +56,30 @@ def test_every_local_link_image_and_download_resolves(site):
 def test_search_from_disk_finds_ordinary_words(site, chromium):
     hits, result = search(chromium, site.html, "ModuleDict backward")
     assert MYTHS_PAGE in hits
+    assert not result.console and not result.outside(site.html)
+
+
+def search_excerpts(chromium, url: str) -> tuple[list[str], list[str], object]:
+    """The links and the excerpts (p.context) a search page shows once it has finished."""
+    result, page = visit(chromium, url)
+    page.wait_for_selector("#search-results p.search-summary", timeout=15000)
+    links = page.eval_on_selector_all("#search-results ul.search li > a", "as => as.map(a => a.href)")
+    excerpts = page.eval_on_selector_all("#search-results li p.context",
+                                         "ps => ps.map(p => p.textContent.trim())")
+    page.context.close()
+    return links, excerpts, result
+
+
+def test_search_results_show_excerpts_when_served_and_titles_alone_from_disk(site, hosted, chromium):
+    links, excerpts, result = search_excerpts(chromium, hosted + "/search.html?q=ModuleDict+backward")
+    assert hosted + "/" + MYTHS_PAGE in links
+    assert len(excerpts) == len(links) and all(excerpts), excerpts[:3]
+    assert not result.console and not result.failed
+    assert all(u.startswith(hosted + "/") for u in result.requests)
+    # From disk fetch() cannot read another page: search-summary.js turns excerpts off there.
+    query = site.html.joinpath("search.html").as_uri() + "?q=ModuleDict+backward"
+    links, excerpts, result = search_excerpts(chromium, query)
+    assert links and excerpts == []
     assert not result.console and not result.outside(site.html)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import soup
+from helpers import soup
 
 # Each rule: what it finds, in the text of a paragraph whose inline code is set aside.
 GLUED = {

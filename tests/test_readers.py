@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from browser import html_pages, visit
-from conftest import soup
+from helpers import soup
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 IMAGES = (".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp", ".ico")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 from typecheck import Diagnostic, expected_diagnostics, mismatch, run_mypy, run_snippet  # noqa: E402

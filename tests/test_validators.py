@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import require, soup
+from helpers import require, soup
 
 EPUBCHECK_JAR = Path("/usr/share/java/epubcheck.jar")
 INSTALL_JAVA = "apt-get install -y default-jre-headless"

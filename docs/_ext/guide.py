@@ -27,7 +27,8 @@ from docutils import nodes
 
 FINGERPRINT_FILE = ".environment.json"
 # Files whose content shapes the examples' outputs, relative to the config directory:
-# the requirements, the configuration and the helper modules the examples import.
+# the build's requirements (requirements.txt; not the tests' or the bench's tools, which
+# change no output), the configuration and the helper modules the examples import.
 FINGERPRINTED_FILES = ("requirements.txt", "conf.py", "examples/_*.py")
 
 

@@ -23,24 +23,54 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import (  # noqa: E402
-    MYTHS_PAGE,
-    PROJECT_FILES,
-    ROOT,
-    SHARED_ARTICLE,
-    copy_project,
-    examples_executed,
-    make_command,
-    output_of,
-)
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_ARTICLE = ROOT.parent / "shared" / "source-article.md"
+# A copy of these is a fresh checkout as far as the build and the tests are concerned.
+PROJECT_FILES = ("conf.py", "Makefile", "requirements.txt", "docs", "examples", "tests", ".ci")
+GENERATED = shutil.ignore_patterns("auto_examples", "__pycache__", "sg_execution_times.rst")
+MYTHS_PAGE = "auto_examples/plot_article_example3_backward_succeeds.html"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def copy_project(dst: Path) -> Path:
+    """Copy the sources of the project (not its generated files) into ``dst``."""
+    for name in PROJECT_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dst / name, ignore=GENERATED)
+        else:
+            dst.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst / name)
+    return dst
+
+
+def make_command(project: Path, target: str, *args: str) -> list[str]:
+    """A Makefile target of ``project``, run with this Python."""
+    return ["make", "--no-print-directory", "-C", str(project), target,
+            f"PYTHON={sys.executable}", *args]
+
+
+def output_of(result) -> str:
+    return result.stdout + result.stderr
+
+
+def examples_executed(log: str) -> int:
+    """How many examples a build ran (sphinx-gallery does not count the cached ones)."""
+    ran = re.search(r"successfully executed (\d+) out of \d+ file", log)
+    if not ran:
+        raise SystemExit(f"bench: no count of executed examples in:\n{log[-3000:]}")
+    return int(ran.group(1))
+
 
 EDITED = "plot_article_example1_item_access_works.py"
 # Runs every example once in this one process, as sphinx-gallery does.
 RUN_EXAMPLES = """
 import os, runpy, sys
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 os.chdir(sys.argv[1]); sys.path.insert(0, sys.argv[1])
 for script in sorted(Path(sys.argv[1]).glob("plot_*.py")):
     runpy.run_path(str(script), run_name="__main__")
@@ -73,7 +103,7 @@ def new_project(work: Path) -> Path:
     folder = Path(tempfile.mkdtemp(dir=work))
     if SHARED_ARTICLE.exists():
         (folder / "shared").symlink_to(SHARED_ARTICLE.parent)
-    return copy_project(folder / "project", (*PROJECT_FILES, "tests"))
+    return copy_project(folder / "project")
 
 
 def measure(runs: int, test_runs: int, work: Path) -> dict:
@@ -93,7 +123,8 @@ def measure(runs: int, test_runs: int, work: Path) -> dict:
         render = new_project(work)
         seconds, _ = timed_make(render, "html", "SPHINXOPTS=-D plot_gallery=0")
         record("floor: render without executing", seconds)
-        figures.setdefault("floor", []).append(figures["floor: examples in one process"][-1] + seconds)
+        in_one_process = figures["floor: examples in one process"][-1]
+        figures.setdefault("floor", []).append(in_one_process + seconds)
 
         seconds, result = timed_make(project, "html")
         record("clean make html", seconds)
@@ -133,24 +164,28 @@ def peer_build(project: Path, work: Path) -> float:
         shutil.copy(helper, peer)
     (peer / "conf.py").write_text(PEER_CONF)
     (peer / "index.md").write_text("# Peer\n\n```{toctree}\n:glob:\n\nplot_*\n```\n")
-    seconds, _ = timed([sys.executable, "-m", "sphinx", "-q", "-b", "html", str(peer), str(peer / "_build")],
+    build = [sys.executable, "-m", "sphinx", "-q", "-b", "html", str(peer), str(peer / "_build")]
+    seconds, _ = timed(build,
                        env={**os.environ, "MPLBACKEND": "Agg"})
     return seconds
 
 
 def page_bytes(html: Path) -> dict[str, int]:
-    """Bytes a browser loads from disk for a page: the page and every asset it requests."""
-    from browser import visit
-    from conftest import CHROMIUM_ARGS
+    """Bytes a browser loads from disk for a page: the page and every file it requests."""
     from playwright.sync_api import sync_playwright
 
     loaded = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
+                                             args=CHROMIUM_ARGS)
         for page in ("index.html", MYTHS_PAGE):
-            result, tab = visit(browser, (html / page).as_uri())
-            tab.context.close()
-            loaded[page] = result.bytes_from_disk()
+            tab = browser.new_page()
+            requested = []
+            tab.on("request", lambda request: requested.append(request.url))
+            tab.goto((html / page).as_uri(), wait_until="load")
+            tab.close()
+            files = {Path(unquote(urlparse(u).path)) for u in requested if u.startswith("file://")}
+            loaded[page] = sum(f.stat().st_size for f in files)
         browser.close()
     return loaded
 
@@ -160,7 +195,8 @@ def targets(report: dict) -> dict[str, bool]:
     met = {
         "clean build ≤ 1.3 × floor": s["clean make html"] <= 1.3 * s["floor"],
         "no-op rebuild ≤ 2 s": s["no-op rebuild"] <= 2,
-        "editing one example re-executes exactly that one": report["notes"]["examples re-executed after editing one"] == "1",
+        "editing one example re-executes exactly that one":
+            report["notes"]["examples re-executed after editing one"] == "1",
     }
     if "make test" in s:
         met["make test ≤ 4 min"] = s["make test"] <= 240
@@ -173,7 +209,8 @@ def table(report: dict) -> str:
     rows = [(name, f"{seconds:.2f} s") for name, seconds in s.items()]
     rows += [
         ("clean build / floor", f"{clean / floor:.2f}"),
-        ("myst-nb peer / clean build", f"{s['peer: myst-nb, one kernel per notebook'] / clean:.2f}"),
+        ("myst-nb peer / clean build",
+         f"{s['peer: myst-nb, one kernel per notebook'] / clean:.2f}"),
     ]
     rows += list(report["notes"].items())
     rows += [(f"bytes loaded from disk: {page}", f"{n:,}") for page, n in report["bytes"].items()]

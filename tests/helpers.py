@@ -1,0 +1,147 @@
+"""What the tests share besides fixtures: copy the project, run its Makefile, read its pages.
+
+A plain module (the tests import it as ``helpers``); the fixtures are in ``conftest.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_ARTICLE = ROOT.parent / "shared" / "source-article.md"
+# What a build needs; generated files (docs/auto_examples, build/) stay behind.
+PROJECT_FILES = ("conf.py", "Makefile", "requirements.txt", "docs", "examples")
+GENERATED = shutil.ignore_patterns("auto_examples", "__pycache__", "sg_execution_times.rst")
+
+
+def copy_project(dst: Path, files=PROJECT_FILES) -> Path:
+    """Copy the sources of the project (not its generated files) into ``dst``."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in files:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dst / name, ignore=GENERATED)
+        else:
+            (dst / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst / name)
+    return dst
+
+
+def make_command(project: Path, target: str, *args: str) -> list[str]:
+    """A Makefile target of ``project``, run with this test run's Python."""
+    return ["make", "--no-print-directory", "-C", str(project), target,
+            f"PYTHON={sys.executable}", *args]
+
+
+def make(project: Path, target: str, *args: str, env: dict | None = None):
+    """Run a Makefile target of ``project`` with this test run's Python."""
+    return subprocess.run(make_command(project, target, *args), capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
+
+
+def output_of(result) -> str:
+    return result.stdout + result.stderr
+
+
+# Every build of the site in the tests claims the same date (2026-01-01: Sphinx puts
+# this year into the copyright line).
+SOURCE_DATE_EPOCH = "1767225600"
+SITE_ENV = {"SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
+
+
+@dataclass
+class Site:
+    root: Path  # the project copy it was built from
+    html: Path
+    log: str
+    shown_errors: Path  # what docs/_ext/error_index.py wrote: every error the site shows
+
+
+def build_site(root: Path, env: dict | None = None) -> Site:
+    """``make html`` (the README's command) in a fresh copy of the project at ``root``."""
+    copy_project(root)
+    result = make(root, "html", env={**SITE_ENV, **(env or {})})
+    assert result.returncode == 0, output_of(result)[-20000:]
+    html = root / "build" / "html"
+    return Site(root, html, output_of(result), html / ERROR_INDEX_JSON)
+
+
+def soup(html: Path) -> BeautifulSoup:
+    """A built HTML page, parsed."""
+    return BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+
+
+def examples_executed(log: str) -> int:
+    """How many examples a build ran (sphinx-gallery does not count the cached ones)."""
+    ran = re.search(r"successfully executed (\d+) out of \d+ file", log)
+    assert ran, log[-3000:]
+    return int(ran.group(1))
+
+
+# Written by docs/_ext/error_index.py: {example script or page docname: [errors it shows]}.
+ERROR_INDEX_JSON = "_static/error-index.json"
+ERROR_INDEX_PAGE = "reference/errors.html"
+
+
+def shown_errors_by_source(site) -> dict[str, list[str]]:
+    """Every error the site shows (examples: expect_error; pages: doctest tracebacks), by source."""
+    return json.loads(site.shown_errors.read_text(encoding="utf-8"))
+
+
+def shown_errors(site) -> list[str]:
+    """Every distinct error the site shows."""
+    return sorted({error for errors in shown_errors_by_source(site).values() for error in errors})
+
+
+def rendered(text: str) -> str:
+    """Text as HTML shows it in a code block: tabs expanded, no trailing spaces."""
+    return "\n".join(line.expandtabs().rstrip() for line in text.splitlines())
+
+
+def page_texts(site) -> dict[str, str]:
+    """The text of every code block and output of every page, by page."""
+    texts = {}
+    for html in site.html.rglob("*.html"):
+        blocks = soup(html).find_all("pre")
+        text = rendered("\n".join(b.get_text() for b in blocks))
+        texts[html.relative_to(site.html).as_posix()] = text
+    return texts
+
+
+MINIMAL_INDEX = """\
+# Minimal
+
+```{toctree}
+auto_examples/index
+```
+"""
+MINIMAL_EXAMPLE = "plot_article_example1_item_access_works.py"
+MYTHS_PAGE = "auto_examples/plot_article_example3_backward_succeeds.html"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def require(what: str, available: bool, install: str):
+    """A missing test dependency fails the run in CI and is a visible skip elsewhere."""
+    if available:
+        return
+    message = f"{what} is missing ({install})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI: {message}", pytrace=False)
+    pytest.skip(f"SKIPPED: {message}")

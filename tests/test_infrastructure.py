@@ -1,0 +1,177 @@
+"""The build's machinery: requirements by purpose, the venv rules, the CI commands, the lints."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+import yaml
+from helpers import ROOT, copy_project
+
+LINT = ROOT / ".ci" / "no_network_targets.py"
+SAMPLES = ROOT / ".ci" / "network_target_samples"
+
+
+def pins(lock: Path) -> dict[str, str]:
+    lines = lock.read_text().splitlines()
+    return dict(re.match(r"([A-Za-z0-9_.-]+)==(\S+)", line).groups()
+                for line in lines if re.match(r"[A-Za-z0-9]", line))
+
+
+def test_every_pin_is_generated_and_says_why():
+    for lock in ("requirements.txt", "tests/requirements.txt", ".ci/bench-requirements.txt"):
+        text = (ROOT / lock).read_text()
+        assert "#    make lock\n" in text, lock  # written by pip-compile, through make lock
+        blocks = re.split(r"\n(?=[A-Za-z0-9])", text.split("#    make lock\n#\n", 1)[1].strip())
+        unexplained = [b.split("\n")[0] for b in blocks
+                       if b[0].isalnum() and "# via" not in b]
+        assert not unexplained, (lock, unexplained)
+
+
+def test_the_build_installs_no_test_tool_and_the_tests_reuse_the_build_pins():
+    locks = ("requirements.txt", "tests/requirements.txt", ".ci/bench-requirements.txt")
+    build, dev, bench = (pins(ROOT / f) for f in locks)
+    for tool in ("pytest", "playwright", "ruff", "codespell", "myst-nb", "sqlalchemy", "pip-tools"):
+        assert tool not in {name.lower() for name in build}, tool
+    assert "myst-nb" in bench and "myst-nb" not in dev and "sqlalchemy" not in dev
+    for lock in (dev, bench):
+        shared = set(build) & set(lock)
+        assert {name: lock[name] for name in shared} == {name: build[name] for name in shared}
+
+
+def test_the_installed_torch_is_the_pinned_one():
+    pinned = pins(ROOT / "requirements.txt")["torch"]
+    assert torch.__version__.split("+")[0] == pinned
+    assert "+" not in pinned  # one pin for every platform: macOS has no +cpu build
+
+
+def test_read_the_docs_installs_only_the_build_requirements():
+    config = yaml.safe_load((ROOT / ".readthedocs.yaml").read_text())
+    assert config["python"]["install"] == [{"requirements": "requirements.txt"}]
+    (torch_install,) = config["build"]["jobs"]["pre_install"]
+    makefile_index = re.search(r"^TORCH_INDEX \?= (\S+)", (ROOT / "Makefile").read_text(), re.M)[1]
+    assert f"--index-url {makefile_index} " in torch_install  # the Makefile's CPU index
+    assert "requirements.txt" in torch_install  # the pin comes from the lock
+
+
+def test_the_fingerprint_hashes_the_build_lock_and_not_the_tools(tmp_path):
+    script = (
+        "import json, sys; from pathlib import Path\n"
+        "sys.path[:0] = [str(Path('docs/_ext')), str(Path('examples'))]\n"
+        "import guide; print(json.dumps(guide.fingerprint(Path('.'))))\n"
+    )
+    project = copy_project(tmp_path / "p", ("conf.py", "requirements.txt", "tests/requirements.txt",
+                                            "docs/_ext", "examples"))
+
+    def fingerprint():
+        return subprocess.run([sys.executable, "-c", script], cwd=project, capture_output=True,
+                              text=True, check=True).stdout
+
+    before = fingerprint()
+    (project / "tests/requirements.txt").write_text("ruff==99.0.0\n")
+    assert fingerprint() == before
+    (project / "requirements.txt").write_text("sphinx==99.0.0\n")
+    assert fingerprint() != before
+
+
+def dry_run(project: Path, *args: str) -> str:
+    """What ``make -n`` would run in ``project`` (no PYTHON=: the .venv rules apply)."""
+    result = subprocess.run(["make", "-n", "--no-print-directory", "-C", str(project), *args],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def made_venv(tmp_path) -> Path:
+    """A project copy whose .venv is up to date with all its requirements (stamps only)."""
+    files = ("Makefile", "requirements.txt", "tests/requirements.txt", ".ci/bench-requirements.txt")
+    project = copy_project(tmp_path / "p", files)
+    (project / ".venv").mkdir()
+    for lock, stamp in zip(files[1:], (".requirements.txt", ".dev-requirements.txt",
+                                       ".bench-requirements.txt")):
+        shutil.copy(project / lock, project / ".venv" / stamp)
+    return project
+
+
+def test_a_fresh_clone_makes_html_with_the_build_set_alone(tmp_path):
+    project = made_venv(tmp_path)
+    shutil.rmtree(project / ".venv")
+    commands = dry_run(project, "html")
+    assert "-m venv .venv" in commands and "-r requirements.txt" in commands
+    assert "tests/requirements.txt" not in commands and "bench" not in commands
+    assert "tests/requirements.txt" in dry_run(project, "test")
+
+
+def test_a_new_test_tool_pin_updates_venv_in_place(tmp_path):
+    project = made_venv(tmp_path)
+    assert "pip install" not in dry_run(project, "test")
+    os.utime(project / "tests/requirements.txt", (1e10, 1e10))  # newer than .venv's copy
+    commands = dry_run(project, "test")
+    assert "-r tests/requirements.txt" in commands
+    assert "rm -rf .venv" not in commands and "-m venv" not in commands
+    os.utime(project / "requirements.txt", (1e10, 1e10))
+    assert "rm -rf .venv" in dry_run(project, "html")
+
+
+def test_torch_comes_from_the_cpu_index_on_linux_unless_told_otherwise(tmp_path):
+    project = made_venv(tmp_path)
+    shutil.rmtree(project / ".venv")
+    default = dry_run(project, "html")
+    assert ("download.pytorch.org/whl/cpu" in default) == (os.uname().machine == "x86_64")
+    assert "download.pytorch.org" not in dry_run(project, "html", "TORCH_INDEX=")
+
+
+def test_an_old_python_is_refused_before_anything_is_installed(tmp_path):
+    project = made_venv(tmp_path)
+    shutil.rmtree(project / ".venv")
+    old = tmp_path / "python3.10"
+    old.write_text("#!/bin/sh\n# Answers as Python 3.10 would to the Makefile's question.\n"
+                   f"exec {sys.executable} -c 'import sys; sys.version_info = (3, 10, 14); "
+                   "exec(sys.argv[1])' \"$2\"\n")
+    old.chmod(0o755)
+    result = subprocess.run(["make", "-C", str(project), "html", f"BOOTSTRAP={old}"],
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "is Python 3.10; this project needs Python 3.11 or newer" in result.stderr
+    assert not (project / ".venv").exists()
+
+
+def run_commands(text: str) -> list[str]:
+    """The commands of a shell script, one a line, comments and blank lines left out."""
+    return [line.strip() for line in text.splitlines()
+            if line.strip() and not line.strip().startswith("#")]
+
+
+def test_the_workflow_runs_only_what_ci_runs():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/docs.yml").read_text())
+    ci = run_commands((ROOT / ".ci/run").read_text())
+    commands = [command for job in workflow["jobs"].values() for step in job["steps"]
+                if "run" in step for command in run_commands(step["run"])]
+    assert {"make html", "make doctest", "make test", "make rehearse"} <= set(commands)
+    assert [c for c in commands if c not in ci] == []
+
+
+def lint(*paths: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(LINT), *map(str, paths)],
+                          capture_output=True, text=True)
+
+
+def test_the_network_lint_finds_every_target_off_the_machine_and_nothing_else():
+    sample = SAMPLES / "flagged.py"
+    lines = sample.read_text().splitlines()
+    marked = {n for n, line in enumerate(lines, 1) if line.endswith("  # flagged")}
+    result = lint(sample)
+    reported = {int(line.split(":")[1]) for line in result.stdout.splitlines()}
+    assert result.returncode == 1 and reported == marked and len(marked) >= 10
+    allowed = lint(SAMPLES / "allowed.py")
+    assert allowed.returncode == 0, allowed.stdout
+
+
+def test_no_test_names_a_network_target_off_the_machine():
+    result = lint(ROOT / "tests")
+    assert result.returncode == 0, result.stdout
