@@ -47,7 +47,9 @@ def test_every_public_name_has_an_entry_with_a_doctest(docname):
     sections = entries(page(docname))
     missing = [name for name in names if api_coverage.label(cls, name) not in sections]
     assert not missing, f"{cls.__name__}: no entry for {missing}"
-    without_doctest = [name for name in names if "```{doctest}" not in sections[api_coverage.label(cls, name)]]
+    without_doctest = [
+        name for name in names if "```{doctest}" not in sections[api_coverage.label(cls, name)]
+    ]
     assert not without_doctest, f"{cls.__name__}: entries without a doctest: {without_doctest}"
     stale = sorted(set(sections) - {api_coverage.label(cls, name) for name in names})
     assert not stale, f"{cls.__name__}: entries for names it does not define: {stale}"
@@ -59,7 +61,15 @@ def test_the_enumeration_is_the_class_body_below_module():
         "__setitem__", "clear", "items", "keys", "pop", "update", "values",
     ]  # fmt: skip
     pd = api_coverage.public_api(nn.ParameterDict)
-    assert {"__or__", "__ror__", "__ior__", "__reversed__", "__call__", "extra_repr", "setdefault"} <= set(pd)
+    assert {
+        "__or__",
+        "__ror__",
+        "__ior__",
+        "__reversed__",
+        "__call__",
+        "extra_repr",
+        "setdefault",
+    } <= set(pd)
     assert not {"state_dict", "children", "forward", "_key_to_attr", "__setattr__"} & set(pd)
 
 
@@ -77,7 +87,10 @@ def test_a_method_added_by_a_new_torch_is_enumerated_and_reported_missing():
     names = api_coverage.public_api(NewModuleDict)
     assert set(names) == set(api_coverage.public_api(nn.ModuleDict)) | {"get", "__or__"}
     sections = entries(page("reference/moduledict"))
-    assert [n for n in names if api_coverage.label(nn.ModuleDict, n) not in sections] == ["__or__", "get"]
+    assert [n for n in names if api_coverage.label(nn.ModuleDict, n) not in sections] == [
+        "__or__",
+        "get",
+    ]
 
 
 def test_the_pages_are_reread_when_the_api_differs_from_the_one_last_checked():
@@ -85,7 +98,9 @@ def test_the_pages_are_reread_when_the_api_differs_from_the_one_last_checked():
     env = SimpleNamespace(found_docs=set(api_coverage.PAGES), api_coverage_checked=current)
     assert api_coverage.reread_when_api_changed(None, env, set(), set(), set()) == []
     env.api_coverage_checked = {docname: {} for docname in current}
-    assert sorted(api_coverage.reread_when_api_changed(None, env, set(), set(), set())) == sorted(api_coverage.PAGES)
+    assert sorted(api_coverage.reread_when_api_changed(None, env, set(), set(), set())) == sorted(
+        api_coverage.PAGES
+    )
 
 
 MINI_CONF = """\
@@ -106,12 +121,25 @@ def mini_build(tmp_path, edit) -> subprocess.CompletedProcess:
     pages = {docname: (cls, api_coverage.public_api(cls), True) for docname, cls in CLASSES.items()}
     edit(pages)
     (tmp_path / "conf.py").write_text(MINI_CONF.format(ext=str(ROOT / "docs" / "_ext")))
-    (tmp_path / "index.md").write_text("# Index\n\n```{toctree}\nreference/moduledict\nreference/parameterdict\n```\n")
+    (tmp_path / "index.md").write_text(
+        "# Index\n\n```{toctree}\nreference/moduledict\nreference/parameterdict\n```\n"
+    )
     (tmp_path / "reference").mkdir()
     for docname, (cls, names, doctest) in pages.items():
         (tmp_path / f"{docname}.md").write_text(mini_page(cls, names, doctest))
     return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "dummy", str(tmp_path), str(tmp_path / "out")],
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "dummy",
+            str(tmp_path),
+            str(tmp_path / "out"),
+        ],
         capture_output=True,
         text=True,
     )
@@ -125,12 +153,22 @@ def test_the_build_passes_with_every_entry(tmp_path):
 def test_the_build_fails_without_an_entry_without_a_doctest_or_with_a_stale_one(tmp_path):
     def edit(pages):
         cls, names, _ = pages["reference/parameterdict"]
-        pages["reference/parameterdict"] = (cls, [n for n in names if n != "setdefault"] + ["has_key"], True)
+        pages["reference/parameterdict"] = (
+            cls,
+            [n for n in names if n != "setdefault"] + ["has_key"],
+            True,
+        )
         cls, names, _ = pages["reference/moduledict"]
         pages["reference/moduledict"] = (cls, names, False)
 
     result = mini_build(tmp_path, edit)
     assert result.returncode != 0
     assert "torch.nn.ParameterDict.setdefault has no entry" in result.stderr
-    assert "the target (parameterdict-has-key)= names nothing torch.nn.ParameterDict defines" in result.stderr
-    assert "the entry (moduledict-update)= of torch.nn.ModuleDict.update holds no doctest block" in result.stderr
+    assert (
+        "the target (parameterdict-has-key)= names nothing torch.nn.ParameterDict defines"
+        in result.stderr
+    )
+    assert (
+        "the entry (moduledict-update)= of torch.nn.ModuleDict.update holds no doctest block"
+        in result.stderr
+    )

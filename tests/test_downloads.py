@@ -64,11 +64,18 @@ def run_script_alone(script: Path, workdir: Path):
     workdir.mkdir()
     shutil.copy2(script, workdir / script.name)
     result = subprocess.run(
-        [sys.executable, script.name], cwd=workdir, env=clean_env(), capture_output=True, text=True,
+        [sys.executable, script.name],
+        cwd=workdir,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
         timeout=TIMEOUT,
     )
-    return script.name, result.returncode, (result.stdout + result.stderr)[-3000:], sorted(
-        p.name for p in workdir.iterdir()
+    return (
+        script.name,
+        result.returncode,
+        (result.stdout + result.stderr)[-3000:],
+        sorted(p.name for p in workdir.iterdir()),
     )
 
 
@@ -82,14 +89,18 @@ def test_every_downloaded_script_runs_alone_in_an_empty_folder(site, tmp_path):
     assert not failed, "\n\n".join(f"{n}:\n{o}" for n, o in failed.items())
     # Nothing else was there to import: the folder held the script alone when it started.
     for name, _, _, files in results:
-        assert name in files and not any(f.startswith("_") and f.endswith(".py") for f in files), files
+        assert name in files and not any(f.startswith("_") and f.endswith(".py") for f in files), (
+            files
+        )
 
 
 RUN_NOTEBOOK = """
 import sys, nbformat
 from nbclient import NotebookClient
 nb = nbformat.read(sys.argv[1], as_version=4)
-NotebookClient(nb, timeout=900, kernel_name="guide-test", resources={"metadata": {"path": "."}}).execute()
+NotebookClient(
+    nb, timeout=900, kernel_name="guide-test", resources={"metadata": {"path": "."}}
+).execute()
 print("kernel:", nb.cells and "ok")
 """
 
@@ -101,7 +112,9 @@ def kernel_of_this_python(tmp_path_factory) -> Path:
     spec = root / "kernels" / "guide-test"
     spec.mkdir(parents=True)
     argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    spec.joinpath("kernel.json").write_text(json.dumps({"argv": argv, "display_name": "test", "language": "python"}))
+    spec.joinpath("kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "test", "language": "python"})
+    )
     return root
 
 
@@ -110,19 +123,28 @@ def run_notebook_alone(notebook: Path, workdir: Path, jupyter_path: Path):
     shutil.copy2(notebook, workdir / notebook.name)
     env = clean_env(JUPYTER_PATH=str(jupyter_path), JUPYTER_PLATFORM_DIRS="1")
     result = subprocess.run(
-        [sys.executable, "-c", RUN_NOTEBOOK, notebook.name], cwd=workdir, env=env, capture_output=True,
-        text=True, timeout=TIMEOUT,
+        [sys.executable, "-c", RUN_NOTEBOOK, notebook.name],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
     )
     return notebook.name, result.returncode, (result.stdout + result.stderr)[-3000:]
 
 
-def test_every_downloaded_notebook_runs_alone_in_a_jupyter_kernel(site, tmp_path, kernel_of_this_python):
+def test_every_downloaded_notebook_runs_alone_in_a_jupyter_kernel(
+    site, tmp_path, kernel_of_this_python
+):
     notebooks = downloads(site, ".ipynb")
     assert len(notebooks) == example_count(site) > 0
     results, elapsed = run_parallel(
         lambda n: run_notebook_alone(n, tmp_path / n.stem, kernel_of_this_python), notebooks
     )
-    print(f"\n{len(notebooks)} downloaded notebooks ran alone in {elapsed:.0f} s ({WORKERS} at a time)")
+    print(
+        f"\n{len(notebooks)} downloaded notebooks ran alone in {elapsed:.0f} s"
+        f" ({WORKERS} at a time)"
+    )
     failed = {name: output for name, code, output in results if code != 0}
     assert not failed, "\n\n".join(f"{n}:\n{o}" for n, o in failed.items())
 
@@ -131,7 +153,9 @@ def test_downloads_inline_their_helpers_and_the_page_still_shows_the_import(site
     """The page shows ``from _guide import ...``; the download carries _guide's source."""
     page = soup(site.html / "auto_examples" / "plot_article_example2_crashes_as_written.html")
     assert "from _guide import expect_error" in page.get_text()
-    [script] = [s for s in downloads(site, ".py") if s.name == "plot_article_example2_crashes_as_written.py"]
+    [script] = [
+        s for s in downloads(site, ".py") if s.name == "plot_article_example2_crashes_as_written.py"
+    ]
     text = script.read_text(encoding="utf-8")
     assert "Helpers from the site (inlined)" in text and "def expect_error(" in text
     [notebook] = [n for n in downloads(site, ".ipynb") if n.stem == script.stem]
@@ -171,7 +195,11 @@ def pasted_session(page: Path) -> str:
     parser = doctest.DocTestParser()
     statements = []
     for block in soup(page).select("div.guide-doctest, div.guide-testcode, div.guide-testoutput"):
-        kind = next(c for c in block["class"] if c in ("guide-doctest", "guide-testcode", "guide-testoutput"))
+        kind = next(
+            c
+            for c in block["class"]
+            if c in ("guide-doctest", "guide-testcode", "guide-testoutput")
+        )
         text = block.find("pre").get_text()
         if kind == "guide-doctest":
             for example in parser.get_examples(text):
@@ -207,7 +235,11 @@ def test_every_pages_code_runs_pasted_in_order_into_a_fresh_python(site, tmp_pat
             shutil.copy2(offered, workdir / offered.name)
         (workdir / "session.py").write_text(pasted_session(page), encoding="utf-8")
         result = subprocess.run(
-            [sys.executable, "session.py"], cwd=workdir, env=clean_env(), capture_output=True, text=True,
+            [sys.executable, "session.py"],
+            cwd=workdir,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
             timeout=TIMEOUT,
         )
         return name, result.returncode, (result.stdout + result.stderr)[-1500:]
@@ -222,11 +254,18 @@ def test_the_paste_check_catches_a_wrong_traceback_and_a_missing_import(tmp_path
     """The session fails when the shown traceback differs, or when setup was hidden."""
     page = tmp_path / "page.html"
     block = '<div class="guide-executed guide-doctest"><pre>{}</pre></div>'
-    for body in (">>> {}['a']\nTraceback (most recent call last):\n  ...\nKeyError: 'b'\n", ">>> nn.Linear(1, 1)\n"):
+    for body in (
+        ">>> {}['a']\nTraceback (most recent call last):\n  ...\nKeyError: 'b'\n",
+        ">>> nn.Linear(1, 1)\n",
+    ):
         page.write_text(block.format(body.replace("<", "&lt;")), encoding="utf-8")
         (tmp_path / "session.py").write_text(pasted_session(page), encoding="utf-8")
-        result = subprocess.run([sys.executable, "session.py"], cwd=tmp_path, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "session.py"], cwd=tmp_path, capture_output=True, text=True
+        )
         assert result.returncode != 0, body
-    page.write_text(block.format(">>> {}['a']\nTraceback (most recent call last):\n  ...\nKeyError: 'a'\n"))
+    page.write_text(
+        block.format(">>> {}['a']\nTraceback (most recent call last):\n  ...\nKeyError: 'a'\n")
+    )
     (tmp_path / "session.py").write_text(pasted_session(page), encoding="utf-8")
     assert subprocess.run([sys.executable, "session.py"], cwd=tmp_path).returncode == 0

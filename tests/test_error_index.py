@@ -31,11 +31,14 @@ from helpers import (
 def test_every_expect_error_of_every_example_is_recorded(site):
     recorded = shown_errors_by_source(site)
     for script in sorted(ROOT.glob("examples/plot_*.py")):
-        calls = len(re.findall(r"^\s*with expect_error\(", script.read_text(encoding="utf-8"), re.M))
+        calls = len(
+            re.findall(r"^\s*with expect_error\(", script.read_text(encoding="utf-8"), re.M)
+        )
         assert len(recorded.get(script.name, [])) >= calls, script.name
-    assert "RuntimeError: mat1 and mat2 shapes cannot be multiplied (1x5 and 10x5)" in recorded[
-        "plot_article_example2_crashes_as_written.py"
-    ]
+    assert (
+        "RuntimeError: mat1 and mat2 shapes cannot be multiplied (1x5 and 10x5)"
+        in recorded["plot_article_example2_crashes_as_written.py"]
+    )
 
 
 def test_every_doctest_traceback_is_recorded(site):
@@ -46,7 +49,9 @@ def test_every_doctest_traceback_is_recorded(site):
         tracebacks = sum(block.count("Traceback (most recent call last):") for block in blocks)
         assert len(recorded.get(docname, [])) >= tracebacks, docname
         for block in blocks:  # the line a traceback ends with is recorded verbatim
-            for last in re.findall(r"^Traceback \(most recent call last\):\n(?:[ .].*\n)*(\w.*)$", block, re.M):
+            for last in re.findall(
+                r"^Traceback \(most recent call last\):\n(?:[ .].*\n)*(\w.*)$", block, re.M
+            ):
                 assert last in recorded[docname], (docname, last)
 
 
@@ -54,7 +59,10 @@ def test_counts(site):
     recorded = shown_errors_by_source(site)
     examples = sum(len(e) for source, e in recorded.items() if source.endswith(".py"))
     pages = sum(len(e) for source, e in recorded.items() if not source.endswith(".py"))
-    print(f"\nerrors indexed: {examples} from examples, {pages} from doctests, {len(shown_errors(site))} distinct")
+    print(
+        f"\nerrors indexed: {examples} from examples, {pages} from doctests,"
+        f" {len(shown_errors(site))} distinct"
+    )
     assert examples >= 15 and pages >= 20
 
 
@@ -67,7 +75,12 @@ def index_rows(site):
         exc_type = section.find(["h2", "h3"]).get_text().rstrip("¶").strip()
         for row in section.select("table.error-index tbody tr"):
             message, kind, where = row.find_all("td")
-            yield exc_type, rendered(message.get_text().strip()), kind.get_text().strip(), where.find_all("a")
+            yield (
+                exc_type,
+                rendered(message.get_text().strip()),
+                kind.get_text().strip(),
+                where.find_all("a"),
+            )
 
 
 def test_the_index_has_one_row_per_error_grouped_by_type_linked_to_the_block_that_shows_it(site):
@@ -81,13 +94,24 @@ def test_the_index_has_one_row_per_error_grouped_by_type_linked_to_the_block_tha
             assert target.fragment, link["href"]  # the link lands on the block, not the page top
             html = (site.html / ERROR_INDEX_PAGE).parent / unquote(target.path)
             block = soup(html).find(id=target.fragment)
-            assert block is not None and message in rendered(block.get_text()), (message, link["href"])
+            assert block is not None and message in rendered(block.get_text()), (
+                message,
+                link["href"],
+            )
 
 
 def test_the_search_index_holds_the_words_of_the_messages(site):
-    index = json.loads(re.search(r"Search\.setIndex\((.*)\)", (site.html / "searchindex.js").read_text()).group(1))
+    index = json.loads(
+        re.search(r"Search\.setIndex\((.*)\)", (site.html / "searchindex.js").read_text()).group(1)
+    )
     page = index["docnames"].index(ERROR_INDEX_PAGE.removesuffix(".html"))
-    for word in ("mat1", "shape", "multipli", "leaf", "differenti"):  # stemmed as Sphinx stores them
+    for word in (
+        "mat1",
+        "shape",
+        "multipli",
+        "leaf",
+        "differenti",
+    ):  # stemmed as Sphinx stores them
         files = index["terms"][word]
         assert page in (files if isinstance(files, list) else [files]), word
 
@@ -115,7 +139,9 @@ def built_errors(root: Path) -> tuple[dict, str]:
 def test_cached_examples_keep_their_errors_and_a_changed_one_replaces_them(mini_project):
     (mini_project / "docs" / "errors.md").write_text(ERRORS_PAGE)
     index = mini_project / "docs" / "index.md"
-    index.write_text(index.read_text().replace("auto_examples/index\n", "auto_examples/index\nerrors\n"))
+    index.write_text(
+        index.read_text().replace("auto_examples/index\n", "auto_examples/index\nerrors\n")
+    )
     example = mini_project / "examples" / "plot_raises.py"
     example.write_text(RAISING_EXAMPLE.replace("KEY", "first"))
 
@@ -172,10 +198,13 @@ def ranked(chromium, base: str, query: str):
     result, page = visit(chromium, base + "search.html?q=" + quote(query))
     page.wait_for_selector("#search-results p.search-summary", timeout=15000)
     hits = page.eval_on_selector_all(
-        "#search-results ul.search li a", "links => links.map(a => [a.href, Number(a.dataset.score)])"
+        "#search-results ul.search li a",
+        "links => links.map(a => [a.href, Number(a.dataset.score)])",
     )
     page.context.close()
-    return [(urlparse(href).path.removeprefix(urlparse(base).path), score) for href, score in hits], result
+    return [
+        (urlparse(href).path.removeprefix(urlparse(base).path), score) for href, score in hits
+    ], result
 
 
 @pytest.mark.parametrize("where", ["file", "http"])

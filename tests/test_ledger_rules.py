@@ -80,7 +80,9 @@ def test_rules_are_short_with_no_nested_or_statement_conditionals():
     for node in ast.walk(tree):
         if isinstance(node, ast.IfExp):
             assert not any(isinstance(n, ast.IfExp) for n in ast.walk(node.body)), ast.unparse(node)
-            assert not any(isinstance(n, ast.IfExp) for n in ast.walk(node.orelse)), ast.unparse(node)
+            assert not any(isinstance(n, ast.IfExp) for n in ast.walk(node.orelse)), ast.unparse(
+                node
+            )
         if isinstance(node, ast.Expr):
             assert not isinstance(node.value, ast.IfExp), ast.unparse(node)
     assert all(len(inspect.getsource(f).splitlines()) <= 9 for f in RULES.values())
@@ -129,7 +131,9 @@ def test_every_sentence_of_the_article_is_judged_or_said_untestable(article):
     assert len(segments) >= 30, segments
     judged = [q for c in _article.CLAIMS for q in (c.quote, *c.also)]
     for segment in segments:
-        hits = [q for q in judged if q in segment] + [o for o in _article.NOT_TESTABLE if o in segment]
+        hits = [q for q in judged if q in segment] + [
+            o for o in _article.NOT_TESTABLE if o in segment
+        ]
         assert hits, f"neither judged nor listed as not testable: {segment!r}"
     for opening in _article.NOT_TESTABLE:  # each one starts a sentence, and only one
         assert sum(s.startswith(opening) for s in segments) == 1, opening
@@ -147,8 +151,11 @@ def test_the_article_code_is_in_no_other_file():
 
 
 def test_example_files_stay_short():
-    long = {p.name: n for p in ROOT.glob("examples/plot_*.py")
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 200}
+    long = {
+        p.name: n
+        for p in ROOT.glob("examples/plot_*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 200
+    }
     assert not long
 
 
@@ -158,7 +165,9 @@ def test_judge_stops_naming_the_claim_whose_verdict_is_not_the_expected_one():
     import _ledger
 
     wrong = dataclasses.replace(_article.CLAIMS[1], expected="false")
-    expected = (r"claim 2 \('nn.ModuleDict inherits from nn.Module'\): the evidence now gives "
-                r"'true', the site says 'false'")
+    expected = (
+        r"claim 2 \('nn.ModuleDict inherits from nn.Module'\): the evidence now gives "
+        r"'true', the site says 'false'"
+    )
     with pytest.raises(AssertionError, match=expected):
         _ledger.judge([_article.CLAIMS[0], wrong])

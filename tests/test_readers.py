@@ -75,17 +75,23 @@ def test_every_page_offline_light_wrapped_light_weight_and_described(site, chrom
     problems, heaviest, pill_seen, outputs = {}, (0, ""), 0, 0
     for html in pages:
         rel = relative(site, html)
-        result, page = visit(chromium, html.as_uri(), viewport=VIEWPORTS[width], color_scheme="light")
+        result, page = visit(
+            chromium, html.as_uri(), viewport=VIEWPORTS[width], color_scheme="light"
+        )
         found = result.outside(site.html) + result.failed + result.console
         sideways = page.evaluate(SIDEWAYS, ERROR_LINE)
         outputs += sideways["count"]
         found += [f"scrolls sideways: {line!r}" for line in sideways["scrolling"]]
-        files = {u for u in result.requests if u.startswith("file://") and not u.lower().endswith(IMAGES)}
+        files = {
+            u for u in result.requests if u.startswith("file://") and not u.lower().endswith(IMAGES)
+        }
         weight = sum(Path(re.sub(r"^file://", "", u.split("?")[0])).stat().st_size for u in files)
         heaviest = max(heaviest, (weight, rel))
         if weight > MAX_PAGE_BYTES:
             found.append(f"{weight} bytes without images")
-        description = page.eval_on_selector_all('meta[name="description"]', "m => m.map(e => e.content)")
+        description = page.eval_on_selector_all(
+            'meta[name="description"]', "m => m.map(e => e.content)"
+        )
         if len(description) != 1 or len(description[0]) < 40:
             found.append(f"description: {description}")
         page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight / 2)")
@@ -98,8 +104,10 @@ def test_every_page_offline_light_wrapped_light_weight_and_described(site, chrom
         if found:
             problems[rel] = found
         page.context.close()
-    print(f"\n{width}: {len(pages)} pages, {outputs} output/doctest blocks; heaviest {heaviest[1]}: "
-          f"{heaviest[0]} bytes without images; back-to-top shown on {pill_seen} pages")
+    print(
+        f"\n{width}: {len(pages)} pages, {outputs} output/doctest blocks; heaviest {heaviest[1]}: "
+        f"{heaviest[0]} bytes without images; back-to-top shown on {pill_seen} pages"
+    )
     assert outputs > 40
     assert not problems
 
@@ -114,7 +122,11 @@ def test_the_first_screen_states_the_verdict_with_links_to_the_proof(site, chrom
     assert "returns the registered module itself" in text
     assert "bit-for-bit equal" in text and "crashes" in text
     proofs = verdict.locator("a").evaluate_all("links => links.map(a => a.href)")
-    for example in ("example1_item_access_works", "example3_backward_succeeds", "example2_crashes_as_written"):
+    for example in (
+        "example1_item_access_works",
+        "example3_backward_succeeds",
+        "example2_crashes_as_written",
+    ):
         assert any(example in href for href in proofs), proofs
     page.context.close()
 
@@ -124,7 +136,8 @@ def test_the_home_page_cites_the_article_and_links_the_official_api(site):
     text = " ".join(page.select_one("article").get_text().split())
     assert "How to correctly index a PyTorch nn.ModuleDict?" in text and "2025-01-30" in text
     hrefs = {a.get("href") for a in page.select("article a")}
-    assert "https://docs.pytorch.org/docs/stable/generated/torch.nn.ModuleDict.html" in hrefs
+    # The official API page (a link the reader may follow; the test loads nothing).
+    assert any(h and h.endswith("/docs/stable/generated/torch.nn.ModuleDict.html") for h in hrefs)
 
 
 EXAMPLE_TOP = """() => {
@@ -167,7 +180,10 @@ def test_example_pages_open_with_title_stamp_and_downloads(site, chromium, pages
         found = []
         if not top["firstIsTitle"] or top["note"]:
             found.append("the page does not start with its title")
-        if top["after"] != ["guide-stamp", "sphx-glr-footer sphx-glr-footer-example guide-downloads docutils container"]:
+        if top["after"] != [
+            "guide-stamp",
+            "sphx-glr-footer sphx-glr-footer-example guide-downloads docutils container",
+        ]:
             found.append(f"under the title: {top['after']}")
         if f"torch {torch} on Python" not in " ".join(top["stamp"].split()):
             found.append(f"stamp: {top['stamp']!r}")
@@ -263,7 +279,10 @@ def placeholder_thumbnail(tmp_path: Path) -> bytes:
 
 def test_every_example_has_a_thumbnail_of_its_own(site, tmp_path):
     gallery = soup(site.html / "auto_examples" / "index.html")
-    thumbs = [(site.html / "auto_examples" / img["src"]).resolve() for img in gallery.select("div.sphx-glr-thumbcontainer img")]
+    thumbs = [
+        (site.html / "auto_examples" / img["src"]).resolve()
+        for img in gallery.select("div.sphx-glr-thumbcontainer img")
+    ]
     examples = list((site.root / "examples").rglob("plot_*.py"))
     assert len(thumbs) == len(examples) > 0
     digests = [hashlib.sha256(t.read_bytes()).hexdigest() for t in thumbs]

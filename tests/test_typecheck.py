@@ -36,8 +36,12 @@ def test_mypy_output_is_split_by_snippet_and_names_no_path(cache):
     lines, by_file = run_mypy(["x: int = 'a'\n", "y: str = 'b'\n", "reveal_type(1)\n"], cache)
     assert by_file == {
         "snippet1.py": [
-            Diagnostic(1, "error", 'Incompatible types in assignment (expression has type "str", '
-                       'variable has type "int")  [assignment]')
+            Diagnostic(
+                1,
+                "error",
+                'Incompatible types in assignment (expression has type "str", '
+                'variable has type "int")  [assignment]',
+            )
         ],
         "snippet2.py": [],
         "snippet3.py": [Diagnostic(1, "note", 'Revealed type is "Literal[1]?"')],
@@ -46,8 +50,12 @@ def test_mypy_output_is_split_by_snippet_and_names_no_path(cache):
 
 
 def test_a_wrong_or_missing_expectation_is_reported(cache):
-    _, by_file = run_mypy(["x: int = 'a'  # E: something else\n", "y = 1  # N: not reported\n"], cache)
-    wrong = mismatch(expected_diagnostics("x: int = 'a'  # E: something else\n"), by_file["snippet1.py"])
+    _, by_file = run_mypy(
+        ["x: int = 'a'  # E: something else\n", "y = 1  # N: not reported\n"], cache
+    )
+    wrong = mismatch(
+        expected_diagnostics("x: int = 'a'  # E: something else\n"), by_file["snippet1.py"]
+    )
     assert "expected, not reported" in wrong and "reported, not expected" in wrong
     missing = mismatch(expected_diagnostics("y = 1  # N: not reported\n"), by_file["snippet2.py"])
     assert missing.startswith("expected, not reported") and "reported, not expected" not in missing

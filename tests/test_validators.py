@@ -29,7 +29,10 @@ INSTALL_JAVA = "apt-get install -y default-jre-headless"
 UPSTREAM_ERRORS: dict[str, str] = {}
 # A page with two errors, checked in the same run as the site: the checker must find
 # them, so a checker that reports nothing cannot pass the test.
-CANARY = '<!DOCTYPE html><html lang="en"><head><title>x</title></head><body><div tooltip="x"><img src="a.png"></div></body></html>'
+CANARY = (
+    '<!DOCTYPE html><html lang="en"><head><title>x</title></head>'
+    '<body><div tooltip="x"><img src="a.png"></div></body></html>'
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +43,12 @@ def java():
 
 
 def epubcheck(java: str, epub: Path, report: Path) -> list[dict]:
-    subprocess.run([java, "-jar", str(EPUBCHECK_JAR), str(epub), "--json", str(report)], capture_output=True, text=True, timeout=600)
+    subprocess.run(
+        [java, "-jar", str(EPUBCHECK_JAR), str(epub), "--json", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return json.loads(report.read_text(encoding="utf-8"))["messages"]
 
 
@@ -79,7 +87,9 @@ def nu_check(java: str, *roots: Path) -> list[dict]:
     files = [str(p) for root in roots for p in sorted(root.rglob("*.html"))]
     result = subprocess.run(
         [java, "-jar", str(jar), "--format", "json", "--exit-zero-always", *files],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     return json.loads(result.stderr)["messages"]
 
@@ -130,7 +140,9 @@ def local_targets(root: Path) -> list[str]:
                 if url.scheme or url.netloc or not url.path:
                     continue  # another site (a link, never loaded) or a fragment of this page
                 if not (html.parent / unquote(url.path)).exists():
-                    missing.append(f"{html.relative_to(root)}: <{tag} {attribute}={element[attribute]}>")
+                    missing.append(
+                        f"{html.relative_to(root)}: <{tag} {attribute}={element[attribute]}>"
+                    )
     return missing
 
 

@@ -79,7 +79,9 @@ def expected_labels() -> dict[str, dict[str, str]]:
 
 
 def _has_doctest(section) -> bool:
-    return any(block.get("testnodetype") == "doctest" for block in section.findall(nodes.literal_block))
+    return any(
+        block.get("testnodetype") == "doctest" for block in section.findall(nodes.literal_block)
+    )
 
 
 def reread_when_api_changed(app, env, added, changed, removed) -> list[str]:
@@ -115,20 +117,28 @@ def check_coverage(app, env) -> None:
                 problems += 1
                 logger.warning(
                     "api_coverage: %s.%s has no entry: add the target (%s)= above a heading",
-                    PAGES[docname], name, key, location=docname,
+                    PAGES[docname],
+                    name,
+                    key,
+                    location=docname,
                 )
             elif where[1] not in ids or not _has_doctest(ids[where[1]]):
                 problems += 1
                 logger.warning(
                     "api_coverage: the entry (%s)= of %s.%s holds no doctest block",
-                    key, PAGES[docname], name, location=docname,
+                    key,
+                    PAGES[docname],
+                    name,
+                    location=docname,
                 )
         for key, (where_doc, _, _) in sorted(labels.items()):
             if where_doc == docname and key.startswith(prefix) and key not in wanted:
                 problems += 1
                 logger.warning(
                     "api_coverage: the target (%s)= names nothing %s defines",
-                    key, PAGES[docname], location=docname,
+                    key,
+                    PAGES[docname],
+                    location=docname,
                 )
     env.api_coverage_checked = None if problems else expected_labels()
 

@@ -54,7 +54,9 @@ _running: dict[str, Path | None] = {"record": None}
 def _record_file(gallery_conf: dict, fname: str) -> Path:
     """Where the errors of example ``fname`` (a file name in an examples dir) are saved."""
     src_dir = Path(gallery_conf["src_dir"])
-    for examples, gallery in zip(_as_list(gallery_conf["examples_dirs"]), _as_list(gallery_conf["gallery_dirs"])):
+    for examples, gallery in zip(
+        _as_list(gallery_conf["examples_dirs"]), _as_list(gallery_conf["gallery_dirs"])
+    ):
         if (src_dir / examples / fname).is_file():
             return src_dir / gallery / (Path(fname).stem + RECORD_SUFFIX)
     raise ExtensionError(f"error_index: {fname} is in no examples_dirs")
@@ -106,7 +108,9 @@ def install(app, config) -> None:
     if START_HOOK not in gallery_conf["reset_modules"]:
         gallery_conf["reset_modules"] = (*_as_list(gallery_conf["reset_modules"]), START_HOOK)
     if gallery_conf.get("parallel"):
-        raise ExtensionError("error_index sees only the examples run in the Sphinx process: set parallel=False")
+        raise ExtensionError(
+            "error_index sees only the examples run in the Sphinx process: set parallel=False"
+        )
     examples_dirs = _as_list(gallery_conf["examples_dirs"])
     for examples, gallery in zip(examples_dirs, gallery_dirs(app)):
         for md5 in gallery.glob("*.py.md5"):
@@ -178,12 +182,18 @@ def _example_errors(app, docname: str, doctree) -> list[tuple[str, nodes.Element
     script = example_source(app, docname)
     records = _read(Path(app.srcdir, docname).parent / (script.stem + RECORD_SUFFIX)) or []
     shown = [_message(record) for record in records]
-    blocks = [b for b in doctree.findall(nodes.literal_block) if "sphx-glr-script-out" in b["classes"]]
+    blocks = [
+        b for b in doctree.findall(nodes.literal_block) if "sphx-glr-script-out" in b["classes"]
+    ]
     found, start = [], 0
     for error in shown:
-        at = next((i for i in range(start, len(blocks)) if error in _rendered(blocks[i].astext())), None)
+        at = next(
+            (i for i in range(start, len(blocks)) if error in _rendered(blocks[i].astext())), None
+        )
         if at is None:
-            logger.warning("error_index: %s is not in any output of %s", error, docname, location=docname)
+            logger.warning(
+                "error_index: %s is not in any output of %s", error, docname, location=docname
+            )
             continue
         found.append((error, blocks[at]))
         start = at
@@ -308,7 +318,8 @@ class FillErrorIndex(SphinxPostTransform):
         examples = {s for s in sources if s.endswith(".py")}
         count = sum(len(messages) for messages in index.values())
         summary = nodes.paragraph(
-            text=f"This build showed {count} distinct error messages, of {len(index)} exception types, "
+            text=f"This build showed {count} distinct error messages, "
+            f"of {len(index)} exception types, "
             f"in {len(examples)} examples and {len(sources) - len(examples)} pages."
         )
         out = [summary]
@@ -332,8 +343,14 @@ class FillErrorIndex(SphinxPostTransform):
                         where += nodes.Text(", ")
                     title = env.titles[docname].astext()
                     xref = pending_xref(
-                        "", nodes.inline(title, title), refdomain="std", reftype="ref", reftarget=label,
-                        refexplicit=True, refwarn=True, refdoc=env.docname,
+                        "",
+                        nodes.inline(title, title),
+                        refdomain="std",
+                        reftype="ref",
+                        reftarget=label,
+                        refexplicit=True,
+                        refwarn=True,
+                        refdoc=env.docname,
                     )
                     where += xref
                 row = nodes.row()
@@ -351,13 +368,17 @@ def write_json(app, exception) -> None:
     if exception is None and app.builder.name in ("html", "dirhtml"):
         target = Path(app.outdir, JSON_OUTPUT)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(shown_errors(app), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        target.write_text(
+            json.dumps(shown_errors(app), indent=1, sort_keys=True) + "\n", encoding="utf-8"
+        )
 
 
 def setup(app):
     app.setup_extension("guide")
     app.setup_extension("sphinx_gallery.gen_gallery")
-    app.connect("config-inited", install, priority=600)  # after sphinx-gallery fills its defaults (10)
+    app.connect(
+        "config-inited", install, priority=600
+    )  # after sphinx-gallery fills its defaults (10)
     app.connect("doctree-read", collect)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)

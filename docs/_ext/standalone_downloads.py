@@ -128,11 +128,20 @@ def standalone_notebook(notebook: dict, helpers: list[Path]) -> dict:
         block = inlined_block(helpers).rstrip("\n")
         marker = {"guide-inlined-helpers": True}
         new = [
-            {"cell_type": "markdown", "metadata": dict(marker), "source": NOTEBOOK_TITLE + "\n\n"
-             "The example imports helper modules of the site; their source follows, so that "
-             "this notebook runs on its own."},
-            {"cell_type": "code", "execution_count": None, "metadata": dict(marker),
-             "outputs": [], "source": block},
+            {
+                "cell_type": "markdown",
+                "metadata": dict(marker),
+                "source": NOTEBOOK_TITLE + "\n\n"
+                "The example imports helper modules of the site; their source follows, so that "
+                "this notebook runs on its own.",
+            },
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": dict(marker),
+                "outputs": [],
+                "source": block,
+            },
         ]
         at = 1 if cells and cells[0]["cell_type"] == "markdown" else 0
         cells = cells[:at] + new + cells[at:]
@@ -184,7 +193,9 @@ def make_downloads_standalone(app) -> None:
             notebook_file = script.with_suffix(".ipynb")
             if notebook_file.is_file():
                 notebook = json.loads(notebook_file.read_text(encoding="utf-8"))
-                text = json.dumps(standalone_notebook(notebook, helpers), indent=1, ensure_ascii=False)
+                text = json.dumps(
+                    standalone_notebook(notebook, helpers), indent=1, ensure_ascii=False
+                )
                 _write_if_changed(notebook_file, (text + "\n").encode("utf-8"))
         for archive in sorted(gallery.rglob("*.zip")):
             rebuild_zip(archive)
@@ -211,17 +222,44 @@ def draw_card(title: str) -> bytes:
     axes.set_axis_off()
     axes.set_xlim(0, width)
     axes.set_ylim(0, height)
-    axes.add_patch(FancyBboxPatch((6, 6), width - 12, height - 12, boxstyle="round,pad=0,rounding_size=14",
-                                  facecolor="#ffffff", edgecolor="#8c959f", linewidth=2))
-    axes.add_patch(FancyBboxPatch((6, height - 22), width - 12, 16, boxstyle="square,pad=0",
-                                  facecolor="#2962ff", edgecolor="none"))
+    axes.add_patch(
+        FancyBboxPatch(
+            (6, 6),
+            width - 12,
+            height - 12,
+            boxstyle="round,pad=0,rounding_size=14",
+            facecolor="#ffffff",
+            edgecolor="#8c959f",
+            linewidth=2,
+        )
+    )
+    axes.add_patch(
+        FancyBboxPatch(
+            (6, height - 22),
+            width - 12,
+            16,
+            boxstyle="square,pad=0",
+            facecolor="#2962ff",
+            edgecolor="none",
+        )
+    )
     text = title.replace("``", "")
     for size, chars in ((30, 20), (27, 23), (24, 26), (21, 30), (19, 34), (17, 38)):
         lines = textwrap.wrap(text, chars)
         if len(lines) * size * 1.35 <= height - 60:
             break
-    axes.text(24, (height - 22) / 2, "\n".join(lines), fontsize=size * 0.72, fontweight="bold",
-              color="#1f2328", va="center", ha="left", linespacing=1.3, family="DejaVu Sans")
+    axes.text(
+        24,
+        (height - 22) / 2,
+        "\n".join(lines),
+        fontsize=size * 0.72,
+        fontweight="bold",
+        color="#1f2328",
+        va="center",
+        ha="left",
+        linespacing=1.3,
+        family="DejaVu Sans",
+    )
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()

@@ -12,7 +12,8 @@ Each snippet is a file of its own (``snippet1.py``, ``snippet2.py``, ... in page
 all snippets of a page are checked by one mypy run, with fixed flags and no user
 configuration, in a cache inside the build folder. Each snippet is also run, so the
 code a checker rejects is shown to work (or the build fails). The page shows each
-snippet, then mypy's actual output and what the run printed. A ``# E: message`` (error) or ``# N: message`` (note)
+snippet, then mypy's actual output and what the run printed. A ``# E: message`` (error)
+or ``# N: message`` (note)
 comment states what mypy must report on that line, as in mypy's own test data: the
 build fails unless mypy reports exactly the stated diagnostics, no more and no fewer.
 A page read with other mypy or torch versions is read again, so a change in what mypy
@@ -46,7 +47,9 @@ FLAGS = (
 # "# E: message" or "# N: message" at the end of a line of code.
 EXPECTATION = re.compile(r"#\s*(?P<kind>[EN]):\s*(?P<message>.*?)\s*$")
 # One line of mypy's output: "snippet1.py:6: error: message  [code]".
-DIAGNOSTIC = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<severity>error|note): (?P<message>.*)$")
+DIAGNOSTIC = re.compile(
+    r"^(?P<file>[^:]+):(?P<line>\d+): (?P<severity>error|note): (?P<message>.*)$"
+)
 SEVERITY = {"E": "error", "N": "note"}
 
 
@@ -156,7 +159,12 @@ def check_page(app, doctree) -> None:
         shown = [line for line in lines if line.startswith(name + ":")]
         printed = run_snippet(name, node["code"]).rstrip("\n")
         text = "\n".join(
-            [f"$ mypy {name}", *(shown or ["(no output)"]), f"$ python {name}", printed or "(no output)"]
+            [
+                f"$ mypy {name}",
+                *(shown or ["(no output)"]),
+                f"$ python {name}",
+                printed or "(no output)",
+            ]
         )
         block = nodes.literal_block(text, text)
         block["classes"] = ["guide-typecheck-output"]
