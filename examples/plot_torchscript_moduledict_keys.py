@@ -158,10 +158,10 @@ assert torch.equal(compare(x, "b"), compare.layers.b(x))
 # index with a variable key. Every entry must implement the interface's ``forward``;
 # its parameter is named ``input``, as in ``nn.Linear.forward`` and
 # ``nn.ReLU.forward``. TorchScript reads the interface's source from the file of the
-# module that defines it; sphinx-gallery runs this page without ``__file__``, so we
-# name the file.
+# module that defines it. sphinx-gallery and Jupyter run this code without
+# ``__file__``: the file this cell was compiled from (in Jupyter, the cell) holds it.
 if "__file__" not in globals():
-    __file__ = "plot_torchscript_moduledict_keys.py"
+    __file__ = (lambda: None).__code__.co_filename
 
 
 @torch.jit.interface
