@@ -19,6 +19,7 @@ import datetime
 import inspect
 import os
 import pickle
+import re
 import signal
 import socket
 import subprocess
@@ -80,21 +81,32 @@ def _launch_and_wait(folder: Path, deadline: float, where: str) -> None:
         )
         end = time.monotonic() + STARTUP
         forked = folder / "forked"
-        while launcher.poll() is None:
-            if forked.exists() and end > time.monotonic() + deadline:
-                end = time.monotonic() + deadline  # the ranks have started
-            if time.monotonic() > end:
+        try:
+            while launcher.poll() is None:
+                if forked.exists() and end > time.monotonic() + deadline:
+                    end = time.monotonic() + deadline  # the ranks have started
+                if time.monotonic() > end:
+                    started = forked.exists()
+                    limit = f"{deadline} s after they started" if started else f"{STARTUP} s"
+                    raise RankError(f"{where}: the ranks were still running {limit}; killed")
+                time.sleep(0.05)
+        finally:  # a deadline, or an interrupt: stop the launcher and its ranks
+            if launcher.poll() is None:
                 os.killpg(launcher.pid, signal.SIGKILL)
                 launcher.wait()
-                limit = f"{deadline} s after they started" if forked.exists() else f"{STARTUP} s"
-                raise RankError(f"{where}: the ranks were still running {limit}; killed")
-            time.sleep(0.05)
     if launcher.returncode != 0:
         raise RankError(f"{where}: the launcher failed:\n{_tail(folder / 'launcher.txt')}")
 
 
+# torch's own log lines, such as "[W1128 19:10:13.377579151 socket.cpp:207] ...", carry
+# the time: the tail leaves them out.
+TORCH_LOG_LINE = re.compile(r"^\[[DIWEF]\d{4} \d\d:\d\d:\d\d\.\d+ ")
+
+
 def _tail(path: Path, lines: int = 12) -> str:
-    return "\n".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+    """The last lines of a rank's error output, without torch's timestamped log lines."""
+    text = path.read_text(errors="replace").strip().splitlines()
+    return "\n".join([line for line in text if not TORCH_LOG_LINE.match(line)][-lines:])
 
 
 def _launcher(folder: Path) -> None:
@@ -114,9 +126,16 @@ def _launcher(folder: Path) -> None:
             _rank(folder, rank, world_size, port, namespace[name], args)  # never returns
         pids.append(pid)
     (folder / "forked").touch()
-    running, failed = list(range(world_size)), {}
+    caller, running, failed = os.getppid(), list(range(world_size)), {}
     while running and not failed:
-        pid, status = os.wait()  # until a rank ends
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        if pid == 0:  # no rank has ended
+            if os.getppid() != caller:  # the process that called run() is gone
+                for rank in running:
+                    os.kill(pids[rank], signal.SIGKILL)
+                sys.exit(1)
+            time.sleep(0.01)
+            continue
         rank = pids.index(pid)
         running.remove(rank)
         if os.waitstatus_to_exitcode(status) != 0:

@@ -5,8 +5,8 @@ DDP fails the step after a ModuleDict entry goes unused
 A model that runs one ``ModuleDict`` entry per step leaves the other entries'
 parameters without gradients, and ``DistributedDataParallel`` (DDP) raises at the
 next forward. Everything here runs on **2 ranks**: two processes in a gloo group on
-127.0.0.1 (CPU), started by the helper ``_ranks.run``. Each training run is compared
-with the same training done in this one process without DDP.
+127.0.0.1 (CPU), started by the helper ``_ranks.run``. Each run that completes is
+compared with the same training done in this one process without DDP.
 """
 
 # %%
@@ -14,7 +14,7 @@ with the same training done in this one process without DDP.
 # -------------------
 # Each run trains a fresh model from the same starting checkpoint: at step ``s``,
 # rank ``r`` feeds ``inputs[s, r]`` to the entry ``keys[s][r]``, then takes an SGD
-# step. A run returns its DDP model's ``state_dict()``, or the error and the step.
+# step. A run returns its DDP model's ``state_dict()``, or where it raised and the error.
 import copy
 
 import torch
@@ -47,26 +47,26 @@ def train_on_rank(rank, runs, start, inputs):
         try:
             for step, key_of_rank in enumerate(keys, start=1):
                 optimizer.zero_grad()
-                model(inputs[step - 1, rank], key_of_rank[rank]).pow(2).mean().backward()
+                where = f"step {step}, forward"
+                out = model(inputs[step - 1, rank], key_of_rank[rank])
+                where = f"step {step}, backward"
+                out.pow(2).mean().backward()
                 optimizer.step()
             results[name] = model.state_dict()
         except RuntimeError as error:
-            results[name] = (step, error)
+            results[name] = (where, error)
     return results
 
 
 per_rank = [["image", "text"], ["text", "image"], ["image", "image"]]  # steps x ranks
+fixed, changing = [["image", "text"]] * 3, [["image", "image"], ["text", "text"]]
 runs = {  # name: (every entry in the graph?, DDP options, keys)
     "no option, entries differ per rank": (False, {}, per_rank),
     "no option, same entry on both ranks": (False, {}, [["image", "image"]] * 2),
     "find_unused_parameters=True": (False, {"find_unused_parameters": True}, per_rank),
     "every entry in the graph": (True, {}, per_rank),
-    "static_graph=True, fixed entry per rank": (
-        False, {"static_graph": True}, [["image", "text"]] * 3
-    ),
-    "static_graph=True, entries change": (
-        False, {"static_graph": True}, [["image", "image"], ["text", "text"]]
-    ),
+    "static_graph=True, fixed entry per rank": (False, {"static_graph": True}, fixed),
+    "static_graph=True, entries change": (False, {"static_graph": True}, changing),
 }
 _ = torch.manual_seed(0)
 plain = nn.ModuleDict({"image": nn.Linear(4, 2), "text": nn.Linear(4, 2)})
@@ -77,16 +77,15 @@ rank_results = run(train_on_rank, runs, start, inputs)  # one value per rank
 # %%
 # The failure
 # -----------
-# Without an option, the first step runs and the second *forward* raises. Rank 0's
-# error:
-step, error = rank_results[0]["no option, entries differ per rank"]
+# Without an option, the first step runs and the second forward raises. Rank 0's error:
+where, error = rank_results[0]["no option, entries differ per rank"]
 with expect_error(RuntimeError, "Expected to have finished reduction in the prior iteration"):
     raise error
 
 # %%
-# Each rank raises at step 2 and lists the parameters *it* did not use: indices 2 and 3
-# (``text.*``) on rank 0, 0 and 1 (``image.*``) on rank 1. Using the same entry on both
-# ranks does not help: the other entry is still unused.
+# Each rank raises in step 2's forward and lists the parameters *it* did not use:
+# indices 2 and 3 (``text.*``) on rank 0, 0 and 1 (``image.*``) on rank 1. Using the
+# same entry on both ranks does not help: the other entry is still unused.
 print("parameter indices:", dict(enumerate(start)))
 differ, same = "no option, entries differ per rank", "no option, same entry on both ranks"
 raised = {
@@ -94,14 +93,14 @@ raised = {
     for name in (differ, same)
     for rank, results in enumerate(rank_results)
 }
-for (name, rank), (step, line) in raised.items():
-    print(f"{name}, rank {rank}, step {step}:\n    {line}")
+for (name, rank), (where, line) in raised.items():
+    print(f"{name}, rank {rank}, {where}:\n    {line}")
 did_not_receive = "Parameter indices which did not receive grad for rank"
 assert raised == {
-    (differ, 0): (2, f"{did_not_receive} 0: 2 3"),
-    (differ, 1): (2, f"{did_not_receive} 1: 0 1"),
-    (same, 0): (2, f"{did_not_receive} 0: 2 3"),
-    (same, 1): (2, f"{did_not_receive} 1: 2 3"),
+    (differ, 0): ("step 2, forward", f"{did_not_receive} 0: 2 3"),
+    (differ, 1): ("step 2, forward", f"{did_not_receive} 1: 0 1"),
+    (same, 0): ("step 2, forward", f"{did_not_receive} 0: 2 3"),
+    (same, 1): ("step 2, forward", f"{did_not_receive} 1: 2 3"),
 }
 
 # %%
@@ -117,7 +116,6 @@ with expect_error(RuntimeError, 'Unexpected key\\(s\\) in state_dict: "module.im
     plain.load_state_dict(checkpoint)
 consume_prefix_in_state_dict_if_present(checkpoint, "module.")
 print(plain.load_state_dict(checkpoint))
-
 
 # %%
 # Three fixes, checked against training without DDP
@@ -149,17 +147,18 @@ same_as_without_ddp("find_unused_parameters=True")
 same_as_without_ddp("every entry in the graph")
 
 # %%
-# ``static_graph=True`` is right when each rank uses the same entries at every step
-# (here rank 0 always ``image``, rank 1 always ``text``) ...
+# ``static_graph=True`` was right here, where each rank used the same entry at every
+# step (rank 0 always ``image``, rank 1 always ``text``) ...
 same_as_without_ddp("static_graph=True, fixed entry per rank")
 
 # %%
-# ... and raises as soon as the entries used change from one step to the next.
+# ... and raised when the entries changed from step 1 to step 2.
 for rank, results in enumerate(rank_results):
-    step, error = results["static_graph=True, entries change"]
-    print(f"rank {rank}, step {step}:")
+    where, error = results["static_graph=True, entries change"]
+    print(f"rank {rank}, {where}:")
     with expect_error(RuntimeError, "Your training graph has changed in this iteration"):
         raise error
+    assert where.startswith("step 2")
 
 # %%
 # Conclusion
@@ -168,4 +167,5 @@ for rank, results in enumerate(rank_results):
 # forward raise, whether or not the ranks use the same entry. Pass
 # ``find_unused_parameters=True``, or add ``0 *`` every parameter to the output; use
 # ``static_graph=True`` only when each rank's entries never change. Load a DDP
-# checkpoint into a plain model through ``model.module`` or by removing ``module.``.
+# checkpoint into a plain model once ``module.`` is removed from its keys, and a plain
+# checkpoint into a DDP model through ``model.module``.

@@ -110,7 +110,7 @@ for rank in range(2):
 
 # %%
 # Different entries of different shapes: the all-gathers' sizes disagree, and gloo
-# aborts rank 0's process (the helper then stops rank 1).
+# aborts rank 0's process (the helper then kills rank 1 if it is still running).
 _ = torch.manual_seed(0)
 unequal = nn.ModuleDict({"image": nn.Linear(4, 2), "text": nn.Linear(4, 3)})
 with expect_error(RankError, "Is there a distributed collective mismatch in your code"):
@@ -127,5 +127,7 @@ assert check("rank 0 uses image, rank 1 text, both run every entry") == [(True, 
 # ----------
 # On 2 ranks, FSDP2 gave right outputs and gradients only when both ranks ran the
 # same sharded entries in the same order. Different entries gave wrong outputs without
-# an error (same shapes) or killed the process (different shapes). Choosing an entry
-# per rank is fine with DDP (see the DDP example), not with entries sharded by FSDP2.
+# an error (same shapes) or killed the process (different shapes). An entry chosen
+# per rank does train correctly under DDP with ``find_unused_parameters=True``
+# (:ref:`sphx_glr_auto_examples_plot_ddp_unused_entry_fails_next_step.py`); with
+# entries sharded by FSDP2, make every rank run every entry.

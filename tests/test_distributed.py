@@ -36,8 +36,8 @@ def test_the_ddp_page_shows_each_rank_failing_then_three_fixes_matching_one_proc
 
 def test_the_fsdp2_page_shows_right_and_wrong_results_per_rank_and_the_abort(site):
     out = outputs(site, FSDP2)
-    verdicts = re.findall(r"^(.+): rank (\d) \((\w+)\) output right: (\w+), gradients right: (\w+)$",
-                          out, re.M)
+    verdict = r"^(.+): rank (\d) \((\w+)\) output right: (\w+), gradients right: (\w+)$"
+    verdicts = re.findall(verdict, out, re.M)
     assert verdicts == [
         ("both ranks run image", "0", "image", "True", "True"),
         ("both ranks run image", "1", "image", "True", "True"),
