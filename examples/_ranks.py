@@ -45,7 +45,7 @@ def run(fn, *args, world_size: int = 2, deadline: float = 45) -> list:
     # Blank lines in front keep the line numbers of ``origin`` in the ranks' tracebacks.
     source = "\n" * (first_line - 1) + textwrap.dedent("".join(lines))
     where = f"{Path(origin).name}, {fn.__name__}()"
-    job = (source, origin, fn.__name__, args, world_size, free_port())
+    job = (source, origin, fn.__name__, args, world_size)
     with tempfile.TemporaryDirectory(prefix="ranks-") as tmp:
         folder = Path(tmp)
         (folder / "job.pkl").write_bytes(pickle.dumps(job))
@@ -116,10 +116,10 @@ def _launcher(folder: Path) -> None:
     import torch.distributed.fsdp  # noqa: F401
     import torch.nn.parallel  # noqa: F401
 
-    source, origin, name, args, world_size, port = pickle.loads((folder / "job.pkl").read_bytes())
+    source, origin, name, args, world_size = pickle.loads((folder / "job.pkl").read_bytes())
     namespace = {"__name__": "__rank__"}
     exec(compile(source, origin, "exec"), namespace)
-    pids = []
+    port, pids = free_port(), []  # picked just before rank 0 binds it
     for rank in range(world_size):
         pid = os.fork()
         if pid == 0:
