@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 from helpers import (
     MINIMAL_EXAMPLE,
@@ -163,6 +164,7 @@ Text.
 import os
 import time
 from pathlib import Path
+from pathlib import Path
 
 if os.environ.get("GUIDE_TEST_HANG"):
     Path(os.environ["GUIDE_TEST_HANG"]).write_text("running")
@@ -196,3 +198,103 @@ def test_a_build_killed_while_running_examples_recovers_on_the_next_build(mini_p
     for name in ("plot_zz_b", "plot_zz_c"):
         assert f"{name} finished" in (pages / f"{name}.html").read_text()
         assert (mini_project / "docs" / "auto_examples" / f"{name}.py.md5").exists()
+
+
+# Two-rank examples (examples/_ranks.py): a rank that hangs or crashes fails the build,
+# naming the example, within 60 s of going wrong. Each rank that goes wrong first
+# writes the time (time.time()) into a marker file.
+TWO_RANKS = '''"""
+An example whose rank {what}
+==========================================
+
+Rank 1 goes wrong; rank 0 waits for it in a collective.
+"""
+
+from _ranks import run
+
+
+def all_reduce_on_rank(rank, marker):
+    import time
+    from pathlib import Path
+
+    import torch
+    import torch.distributed as dist
+
+    if rank == 1:
+        Path(marker).write_text(repr(time.time()))
+        {wrong}
+    dist.all_reduce(torch.ones(1))
+
+
+run(all_reduce_on_rank, {marker!r})
+'''
+STUCK = '''"""
+An example whose every rank is stuck
+====================================
+
+No rank reaches a collective, so no timeout of the process group can fire.
+"""
+
+from _ranks import run
+
+
+def sleep_on_rank(rank, marker):
+    import time
+    from pathlib import Path
+
+    Path(marker).write_text(repr(time.time()))
+    time.sleep(3600)
+
+
+run(sleep_on_rank, {marker!r})
+'''
+
+
+def two_rank_example(project, tmp_path, name: str, source: str, **fields) -> Path:
+    marker = tmp_path / f"{name}.wrong"
+    add_example(project, f"{name}.py", source.format(marker=str(marker), **fields))
+    return marker
+
+
+def seconds_since(marker) -> float:
+    assert marker.exists(), "the rank never got to the point where it goes wrong"
+    return time.time() - float(marker.read_text())
+
+
+def test_a_hung_rank_fails_the_build_within_60_s_naming_the_example(mini_project, tmp_path):
+    marker = two_rank_example(
+        mini_project, tmp_path, "plot_hung_rank", TWO_RANKS, what="hangs", wrong="time.sleep(3600)"
+    )
+    result = subprocess.run(make_command(mini_project, "html"), capture_output=True, text=True, timeout=900)
+    assert seconds_since(marker) < 60
+    assert_fails_naming(result, r'File ".*plot_hung_rank\.py", line 24')
+    # Rank 0 gives up waiting for rank 1 (the process group's timeout); rank 1 is killed.
+    assert_fails_naming(
+        result,
+        r"RankError: plot_hung_rank\.py, all_reduce_on_rank\(\): rank 0 of 2 failed first "
+        r"\(exit code 1\):\n\s*RuntimeError: .*Timed out waiting 20000ms",
+    )
+
+
+def test_a_crashed_rank_and_stuck_ranks_fail_the_build_within_60_s(mini_project, tmp_path):
+    crashed = two_rank_example(
+        mini_project, tmp_path, "plot_crashed_rank", TWO_RANKS,
+        what="raises", wrong='raise ValueError("rank 1 gives up")',
+    )
+    stuck = two_rank_example(mini_project, tmp_path, "plot_stuck_ranks", STUCK)
+    result = subprocess.run(make_command(mini_project, "html"), capture_output=True, text=True, timeout=900)
+    # The examples run one after the other: the crashed one had failed before the ranks
+    # of the stuck one started.
+    assert seconds_since(crashed) - seconds_since(stuck) < 60
+    assert seconds_since(stuck) < 60
+    assert_fails_naming(
+        result,
+        r"RankError: plot_crashed_rank\.py, all_reduce_on_rank\(\): rank 1 of 2 failed first "
+        r"\(exit code 1\):\n\s*ValueError: rank 1 gives up",
+    )
+    # No collective, so only the deadline of _ranks.run (45 s after the fork) ends it.
+    assert_fails_naming(
+        result,
+        r"RankError: plot_stuck_ranks\.py, sleep_on_rank\(\): "
+        r"the ranks were still running 45 s after they started; killed",
+    )
