@@ -48,10 +48,11 @@ for trigger, message in BACKWARD_ERRORS.items():
 # %%
 # In a single process without ``DistributedDataParallel``, a parameter that is *not*
 # part of the graph makes ``backward()`` raise nothing: its ``.grad`` stays ``None``,
-# and only ``torch.autograd.grad``, asked for that very parameter, raises. Under DDP an
-# unused parameter does raise a ``RuntimeError`` (at the next forward, or in
-# ``backward()`` with ``static_graph=True``), and its message names unused parameters,
-# not indexing: see :ref:`sphx_glr_auto_examples_plot_ddp_unused_branch.py`.
+# and only ``torch.autograd.grad``, asked for that very parameter, raises. Under DDP
+# without ``find_unused_parameters=True``, an unused parameter makes the next forward
+# raise a ``RuntimeError`` (with ``static_graph=True``, a change in which parameters are
+# used raises in ``backward()``); its message names unused parameters, not indexing:
+# see :ref:`sphx_glr_auto_examples_plot_ddp_unused_entry_fails_next_step.py`.
 import torch
 from torch import nn
 

@@ -2,7 +2,7 @@
 
 import re
 
-from conftest import soup
+from helpers import soup
 
 DDP = "auto_examples/plot_ddp_unused_entry_fails_next_step.html"
 FSDP2 = "auto_examples/plot_fsdp2_ranks_must_run_same_units.html"
