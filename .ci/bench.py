@@ -30,7 +30,7 @@ SHARED_ARTICLE = ROOT.parent / "shared" / "source-article.md"
 # A copy of these is a fresh checkout as far as the build and the tests are concerned.
 PROJECT_FILES = ("conf.py", "Makefile", "requirements.txt", "docs", "examples", "tests", ".ci")
 GENERATED = shutil.ignore_patterns("auto_examples", "__pycache__", "sg_execution_times.rst")
-MYTHS_PAGE = "auto_examples/plot_article_example3_backward_succeeds.html"
+MYTHS_PAGE = "auto_examples/article/plot_article_example3_backward_succeeds.html"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -65,14 +65,14 @@ def examples_executed(log: str) -> int:
     return int(ran.group(1))
 
 
-EDITED = "plot_article_example1_item_access_works.py"
+EDITED = "article/plot_article_example1_item_access_works.py"
 # Runs every example once in this one process, as sphinx-gallery does.
 RUN_EXAMPLES = """
 import os, runpy, sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 os.chdir(sys.argv[1]); sys.path.insert(0, sys.argv[1])
-for script in sorted(Path(sys.argv[1]).glob("plot_*.py")):
+for script in sorted(Path(sys.argv[1]).glob("*/plot_*.py")):
     runpy.run_path(str(script), run_name="__main__")
 """
 PEER_CONF = """
@@ -157,7 +157,7 @@ def peer_build(project: Path, work: Path) -> float:
     peer = Path(tempfile.mkdtemp(dir=work))
     # Each notebook beside its script, as a reader downloads them (the TorchScript
     # example reads its own source).
-    for download in (project / "docs" / "auto_examples").glob("plot_*.*"):
+    for download in (project / "docs" / "auto_examples").glob("*/plot_*.*"):
         if download.suffix in (".ipynb", ".py"):
             shutil.copy(download, peer)
     for helper in (project / "examples").glob("_*.py"):

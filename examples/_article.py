@@ -92,9 +92,9 @@ except RuntimeError as e:
     print(f"RuntimeError: {e}")  # This will likely raise a RuntimeError.
 """
 
-EX1 = "auto_examples/plot_article_example1_item_access_works"
-EX2 = "auto_examples/plot_article_example2_crashes_as_written"
-EX3 = "auto_examples/plot_article_example3_backward_succeeds"
+EX1 = "auto_examples/article/plot_article_example1_item_access_works"
+EX2 = "auto_examples/article/plot_article_example2_crashes_as_written"
+EX3 = "auto_examples/article/plot_article_example3_backward_succeeds"
 WHY = "explanation/why-indexing-cannot-touch-autograd"
 REGISTER = "howto/register-modules"
 

@@ -21,7 +21,7 @@ import _rules
 from _article import Claim
 
 HERE = Path(__file__).resolve().parent
-PAGE = "auto_examples/plot_claims_ledger"  # the page the ledger is rendered on
+PAGE = "auto_examples/article/plot_claims_ledger"  # the page the ledger is rendered on
 
 
 @dataclass

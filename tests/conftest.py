@@ -17,6 +17,7 @@ from helpers import (
     Site,
     build_site,
     copy_project,
+    example_path,
     make,
     output_of,
     require,
@@ -44,7 +45,7 @@ def mini_project(tmp_path) -> Path:
     examples = root / "examples"
     examples.mkdir()
     header = ROOT / "examples" / "GALLERY_HEADER.rst"
-    for src in [*ROOT.glob("examples/_*.py"), header, ROOT / "examples" / MINIMAL_EXAMPLE]:
+    for src in [*ROOT.glob("examples/_*.py"), header, example_path(MINIMAL_EXAMPLE)]:
         shutil.copy2(src, examples / src.name)
     (root / "docs" / "index.md").write_text(MINIMAL_INDEX)
     return root

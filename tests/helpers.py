@@ -126,7 +126,21 @@ auto_examples/index
 ```
 """
 MINIMAL_EXAMPLE = "plot_article_example1_item_access_works.py"
-MYTHS_PAGE = "auto_examples/plot_article_example3_backward_succeeds.html"
+# The examples, in the sub-galleries of examples/ (the article on trial; what really goes
+# wrong); helper modules stay at the top, beside GALLERY_HEADER.rst.
+EXAMPLES = sorted(ROOT.glob("examples/*/plot_*.py"))
+
+
+def example_path(name: str) -> Path:
+    """The source of the example whose file name is ``name``, whichever sub-gallery holds it."""
+    (path,) = [p for p in EXAMPLES if p.name == name]
+    return path
+
+
+def example_page(site_html: Path, script: Path) -> Path:
+    """The page sphinx-gallery built from ``script``."""
+    return site_html / "auto_examples" / script.relative_to(ROOT / "examples").with_suffix(".html")
+MYTHS_PAGE = "auto_examples/article/plot_article_example3_backward_succeeds.html"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

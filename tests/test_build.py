@@ -4,10 +4,10 @@ import platform
 import re
 
 import torch
-from helpers import ROOT, examples_executed, output_of, soup
+from helpers import EXAMPLES, ROOT, example_page, examples_executed, output_of, soup
 
 def example_pages(site):
-    return sorted(site.html.glob("auto_examples/plot_*.html"))
+    return sorted(site.html.glob("auto_examples/*/plot_*.html"))
 
 
 def test_build_has_no_warnings(site):
@@ -20,17 +20,17 @@ def test_every_source_has_a_page(site):
     for source in docs.rglob("*.md"):
         if not any(part.startswith("_") for part in source.relative_to(docs).parts):
             assert (site.html / source.relative_to(docs).with_suffix(".html")).is_file(), source
-    for example in ROOT.glob("examples/plot_*.py"):
-        assert (site.html / "auto_examples" / example.with_suffix(".html").name).is_file(), example
+    for example in EXAMPLES:
+        assert example_page(site.html, example).is_file(), example
     assert (site.html / "auto_examples" / "index.html").is_file()
 
 
 def test_every_example_was_executed_in_this_build(site):
-    assert examples_executed(site.log) == len(list(ROOT.glob("examples/plot_*.py")))
+    assert examples_executed(site.log) == len(EXAMPLES)
 
 
 def test_example1_output_is_on_its_page(site):
-    doc = soup(site.html / "auto_examples/plot_article_example1_item_access_works.html")
+    doc = soup(site.html / "auto_examples/article/plot_article_example1_item_access_works.html")
     outputs = "\n".join(block.get_text() for block in doc.select("div.sphx-glr-script-out"))
     for name, shape in [("layers.layer1.weight", "(5, 10)"), ("layers.layer1.bias", "(5,)"),
                         ("layers.layer2.weight", "(2, 5)"), ("layers.layer2.bias", "(2,)")]:

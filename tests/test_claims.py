@@ -9,8 +9,10 @@ import xml.dom.minidom
 from bs4 import BeautifulSoup
 from helpers import (
     ERROR_INDEX_PAGE,
+    EXAMPLES,
     MYTHS_PAGE,
     ROOT,
+    example_path,
     examples_executed,
     page_texts,
     rendered,
@@ -33,7 +35,7 @@ def code_blocks(html: BeautifulSoup):
 
 
 def test_no_python_block_on_the_site_goes_unexecuted(site):
-    examples = {p.stem for p in ROOT.glob("examples/plot_*.py")}
+    examples = {p.stem for p in EXAMPLES}
     unexecuted = []
     for html in site.html.rglob("*.html"):
         relative = html.relative_to(site.html).as_posix()
@@ -46,7 +48,7 @@ def test_no_python_block_on_the_site_goes_unexecuted(site):
             if is_example and block.find_parent("div", class_="guide-article-quote"):
                 # The article's code, quoted from _article.py: the page must exec that text.
                 name = quoted_example(block)
-                script = (ROOT / "examples" / f"{html.stem}.py").read_text(encoding="utf-8")
+                script = example_path(f"{html.stem}.py").read_text(encoding="utf-8")
                 assert re.search(rf"(run|exec)\({name}\b", script), (relative, name)
                 continue
             if language.lower() in PYTHON:
@@ -77,9 +79,9 @@ def test_every_error_the_guide_shows_is_verbatim_on_a_page(site, doctest_run):
 # --- The article on trial -------------------------------------------------------------
 
 MYTHS = MYTHS_PAGE
-EXAMPLE1 = "auto_examples/plot_article_example1_item_access_works.html"
-EXAMPLE2 = "auto_examples/plot_article_example2_crashes_as_written.html"
-LEDGER = "auto_examples/plot_claims_ledger.html"
+EXAMPLE1 = "auto_examples/article/plot_article_example1_item_access_works.html"
+EXAMPLE2 = "auto_examples/article/plot_article_example2_crashes_as_written.html"
+LEDGER = "auto_examples/article/plot_claims_ledger.html"
 
 
 def outputs(site, relative: str) -> list[str]:
@@ -121,7 +123,7 @@ def test_example2_page_shows_its_real_error_then_a_working_model(site):
 
 def page_title(site, href: str) -> str:
     """A page's h1, with Sphinx's typographic quotes made plain again."""
-    target = soup(site.html / "auto_examples" / href)
+    target = soup((site.html / LEDGER).parent / href)
     title = target.select_one("h1").get_text().replace("¶", "").replace("#", "")
     return " ".join(title.translate(str.maketrans("‘’“”", "''\"\"")).split())
 
@@ -142,7 +144,7 @@ def test_the_ledger_table_has_every_claim_with_a_computed_verdict(site, article)
         if link["href"].startswith("#"):  # the evidence on this page is the whole proof
             assert not record.proven_in and link.get_text() == "evidence below"
         else:  # linked by its title
-            assert (site.html / "auto_examples" / link["href"]).is_file(), link["href"]
+            assert ((site.html / LEDGER).parent / link["href"]).is_file(), link["href"]
             assert link.get_text() == page_title(site, link["href"])
     counts = {v: sum(r[2].get_text() == v for r in rows) for v in ("false", "misleading", "true")}
     assert table.caption.get_text() == (f"{len(rows)} claims: {counts['false']} false, "

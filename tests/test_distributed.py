@@ -4,8 +4,8 @@ import re
 
 from helpers import soup
 
-DDP = "auto_examples/plot_ddp_unused_entry_fails_next_step.html"
-FSDP2 = "auto_examples/plot_fsdp2_ranks_must_run_same_units.html"
+DDP = "auto_examples/pitfalls/plot_ddp_unused_entry_fails_next_step.html"
+FSDP2 = "auto_examples/pitfalls/plot_fsdp2_ranks_must_run_same_units.html"
 HOWTO = "howto/compilers-and-distributed.html"
 
 

@@ -151,7 +151,7 @@ def test_every_downloaded_notebook_runs_alone_in_a_jupyter_kernel(
 
 def test_downloads_inline_their_helpers_and_the_page_still_shows_the_import(site):
     """The page shows ``from _guide import ...``; the download carries _guide's source."""
-    page = soup(site.html / "auto_examples" / "plot_article_example2_crashes_as_written.html")
+    page = soup(site.html / "auto_examples/article/plot_article_example2_crashes_as_written.html")
     assert "from _guide import expect_error" in page.get_text()
     [script] = [
         s for s in downloads(site, ".py") if s.name == "plot_article_example2_crashes_as_written.py"

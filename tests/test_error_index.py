@@ -15,6 +15,7 @@ from browser import visit
 from helpers import (
     ERROR_INDEX_JSON,
     ERROR_INDEX_PAGE,
+    EXAMPLES,
     ROOT,
     examples_executed,
     make,
@@ -30,7 +31,7 @@ from helpers import (
 
 def test_every_expect_error_of_every_example_is_recorded(site):
     recorded = shown_errors_by_source(site)
-    for script in sorted(ROOT.glob("examples/plot_*.py")):
+    for script in EXAMPLES:
         calls = len(
             re.findall(r"^\s*with expect_error\(", script.read_text(encoding="utf-8"), re.M)
         )

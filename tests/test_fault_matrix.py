@@ -14,7 +14,7 @@ from pathlib import Path
 
 from helpers import (
     MINIMAL_EXAMPLE,
-    ROOT,
+    example_path,
     examples_executed,
     make,
     make_command,
@@ -99,7 +99,7 @@ def test_a_changed_environment_fingerprint_reexecutes_the_examples(mini_project)
 
 def add_example(project, name: str, source: str | None = None):
     path = project / "examples" / name
-    path.write_text(source if source is not None else (ROOT / "examples" / name).read_text())
+    path.write_text(source if source is not None else example_path(name).read_text())
     return path
 
 

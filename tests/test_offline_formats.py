@@ -96,7 +96,7 @@ def test_the_single_page_contains_the_myths_content(dist, site):
 def example_downloads(site) -> dict[str, list[Path]]:
     """For each example page: the files it offers for download."""
     offered = {}
-    for html in sorted(site.html.glob("auto_examples/plot_*.html")):
+    for html in sorted(site.html.glob("auto_examples/*/plot_*.html")):
         links = [a["href"] for a in soup(html).select("a.reference.download")]
         offered[html.stem] = [(html.parent / unquote(link)).resolve() for link in links]
     return offered

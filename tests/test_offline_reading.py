@@ -84,11 +84,11 @@ def test_search_results_show_excerpts_when_served_and_titles_alone_from_disk(sit
 
 
 def test_search_from_disk_finds_a_pasted_error_message(site, chromium):
-    page = soup(site.html / "auto_examples/plot_article_example2_crashes_as_written.html")
+    page = soup(site.html / "auto_examples/article/plot_article_example2_crashes_as_written.html")
     outputs = [o.get_text() for o in page.select("div.sphx-glr-script-out")]
     error = next(line for out in outputs for line in out.splitlines() if line.startswith("RuntimeError:"))
     hits, result = search(chromium, site.html, error)
-    assert "auto_examples/plot_article_example2_crashes_as_written.html" in hits, error
+    assert "auto_examples/article/plot_article_example2_crashes_as_written.html" in hits, error
     assert not result.console
 
 
@@ -132,7 +132,7 @@ def test_404_page_works_at_any_depth(hosted, chromium, missing):
     page.context.close()
 
 
-A11Y_PAGES = ["index.html", MYTHS_PAGE, "auto_examples/plot_article_example1_item_access_works.html"]
+A11Y_PAGES = ["index.html", MYTHS_PAGE, "auto_examples/article/plot_article_example1_item_access_works.html"]
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

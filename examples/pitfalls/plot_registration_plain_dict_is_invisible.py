@@ -145,5 +145,5 @@ assert all(checks.values())
 # never in a plain ``dict``, ``list`` or ``tuple``. If ``print(model)`` does not show a
 # layer, neither the optimizer, ``state_dict()``, ``zero_grad()``, ``eval()`` nor
 # ``.to()`` will see it.
-# :ref:`sphx_glr_auto_examples_plot_registration_find_unregistered_modules.py`
+# :ref:`sphx_glr_auto_examples_pitfalls_plot_registration_find_unregistered_modules.py`
 # finds such layers automatically.

@@ -129,5 +129,5 @@ assert check("rank 0 uses image, rank 1 text, both run every entry") == [(True, 
 # same sharded entries in the same order. Different entries gave wrong outputs without
 # an error (same shapes) or killed the process (different shapes). An entry chosen
 # per rank does train correctly under DDP with ``find_unused_parameters=True``
-# (:ref:`sphx_glr_auto_examples_plot_ddp_unused_entry_fails_next_step.py`); with
+# (:ref:`sphx_glr_auto_examples_pitfalls_plot_ddp_unused_entry_fails_next_step.py`); with
 # entries sharded by FSDP2, make every rank run every entry.

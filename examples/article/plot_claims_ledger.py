@@ -52,7 +52,7 @@ for trigger, message in BACKWARD_ERRORS.items():
 # without ``find_unused_parameters=True``, an unused parameter makes the next forward
 # raise a ``RuntimeError`` (with ``static_graph=True``, a change in which parameters are
 # used raises in ``backward()``); its message names unused parameters, not indexing:
-# see :ref:`sphx_glr_auto_examples_plot_ddp_unused_entry_fails_next_step.py`.
+# see :ref:`sphx_glr_auto_examples_pitfalls_plot_ddp_unused_entry_fails_next_step.py`.
 import torch
 from torch import nn
 

@@ -99,5 +99,5 @@ assert len(list(broken.parameters())) == 2 and len(list(fixed.parameters())) == 
 # Run ``find_unregistered_modules(model)`` once after building a model, for
 # instance in a unit test: an empty list means no module is hidden in a plain
 # ``dict``, ``list``, ``tuple`` or ``set`` attribute (up to three containers deep).
-# Modules held in other objects, or created inside ``forward``, are not detected. Copy ``examples/_unregistered.py`` into
-# your project; it only needs ``torch``.
+# Modules held in other objects, or created inside ``forward``, are not detected.
+# Copy ``examples/_unregistered.py`` into your project; it only needs ``torch``.

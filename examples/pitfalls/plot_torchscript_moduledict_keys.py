@@ -194,5 +194,5 @@ print("both keys give the eager results")
 # torch itself now warns that ``torch.jit.script`` is deprecated (a warning Python's
 # default filters hide: run with ``python -W default`` to see it) and points to
 # ``torch.compile`` and ``torch.export``, prefer those for new code: see
-# :ref:`sphx_glr_auto_examples_plot_compile_key_per_call.py` and
-# :ref:`sphx_glr_auto_examples_plot_fx_and_export_moduledict.py`.
+# :ref:`sphx_glr_auto_examples_pitfalls_plot_compile_key_per_call.py` and
+# :ref:`sphx_glr_auto_examples_pitfalls_plot_fx_and_export_moduledict.py`.

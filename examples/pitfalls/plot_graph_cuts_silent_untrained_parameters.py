@@ -57,7 +57,8 @@ print("allow_unused=True:", [None if g is None else tuple(g.shape) for g in grad
 # -----------------------------------------------
 # The optimizer holds the parameter tensors it was given. A new module assigned to
 # the key has new tensors, which the optimizer has never seen
-# (:ref:`more on stale references <sphx_glr_auto_examples_plot_references_stale_after_replace.py>`).
+# (:ref:`more on stale references
+# <sphx_glr_auto_examples_pitfalls_plot_references_stale_after_replace.py>`).
 optimizer = torch.optim.SGD(heads.parameters(), lr=0.1)
 heads["used"] = nn.Linear(4, 2)
 stale = trained(heads["used"].weight, optimizer, heads["used"](x).sum())
@@ -76,7 +77,7 @@ rows.append(("... optimizer built again", *rebuilt))
 # A module in a plain ``dict`` is not registered: ``parameters()`` does not list it,
 # so an optimizer built from them never updates it, although backward gives it a
 # gradient (:ref:`every consequence of a plain dict
-# <sphx_glr_auto_examples_plot_registration_plain_dict_is_invisible.py>`).
+# <sphx_glr_auto_examples_pitfalls_plot_registration_plain_dict_is_invisible.py>`).
 class Model(nn.Module):
     def __init__(self):
         super().__init__()
