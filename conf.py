@@ -27,6 +27,7 @@ extensions = [
     "sphinx_copybutton",
     "sphinx_gallery.gen_gallery",
     "guide",
+    "torch_matrix",  # the examples on other torch versions (make matrix)
 ]
 
 # sphinx-gallery writes its pages, notebooks and scripts next to the sources.
