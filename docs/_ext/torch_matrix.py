@@ -266,7 +266,8 @@ def _record_expect_error() -> None:
     original = getattr(_guide.expect_error, "__wrapped_by_torch_matrix__", _guide.expect_error)
 
     def expect_error(exc_type, match):
-        script = Path(sys._getframe(1).f_globals.get("__file__") or "").name
+        # sphinx-gallery runs an example without __file__ but compiled from its path
+        script = Path(sys._getframe(1).f_code.co_filename).name
         return _recording(original, script, exc_type, match)
 
     expect_error.__wrapped_by_torch_matrix__ = original
