@@ -20,6 +20,7 @@ module's own record of ``_guide.expect_error`` calls made during this build.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sys
@@ -36,13 +37,18 @@ from sphinx.util.docutils import SphinxDirective
 logger = logging.getLogger(__name__)
 
 DATA = Path(__file__).resolve().parent.parent / "_data" / "torch-matrix.json"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MYTHS = "plot_article_example3_backward_succeeds.py"
 LEDGER = "plot_claims_ledger.py"
 RERUN = "run `make matrix VERSIONS={version}` to record it again"
 
 
 def load(path: Path = DATA) -> dict:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    for column in data["columns"].values():
+        for name, outcome in column["examples"].items():
+            outcome["script"] = name
+    return data
 
 
 # ----------------------------------------------------------------------------------
@@ -81,8 +87,27 @@ def outcome_text(outcome: dict | None) -> str:
         return f"API not in this version: {name}"
     if outcome["status"] == "timeout":
         return f"timed out: {failure['first_line']}"
-    where = f" (line {failure['line']})" if failure.get("line") else ""
-    return f"failed{where}: {failure['type']}: {failure['first_line']}"
+    message = _IN_FILE.sub("", failure["first_line"])
+    if not failure.get("line"):
+        return f"failed: {failure['type']}: {message}"
+    where = f"line {failure['line']}"
+    if source := _source_line(outcome, failure["line"]):
+        where += f", {source}"
+    return f"failed ({where}): {failure['type']}" + (f": {message}" if message else "")
+
+
+_IN_FILE = re.compile(r" \(/[^)]*\)$")  # where the installed torch lies: " (/tmp/.../x.py)"
+
+
+def _source_line(outcome: dict, line: int) -> str | None:
+    """The failing line, read from the example when it is the version that was recorded."""
+    script = EXAMPLES / outcome.get("script", "")
+    if not script.is_file() or hashlib.sha256(script.read_bytes()).hexdigest() != outcome.get(
+        "example_sha256"
+    ):
+        return None
+    lines = script.read_text(encoding="utf-8").splitlines()
+    return lines[line - 1].strip() if 0 < line <= len(lines) else None
 
 
 def examples(data: dict) -> list[str]:
@@ -191,6 +216,8 @@ def older_wordings(path: Path = DATA) -> list[dict]:
     pinned = data["pinned"]
     older = []
     for error in wordings(data):
+        if not any(pinned in versions for versions in error["texts"].values()):
+            continue  # the pinned torch did not reach this error: nothing to compare with
         for text, versions in error["texts"].items():
             if pinned not in versions:
                 older.append({"message": text, "versions": versions, "example": error["example"]})
