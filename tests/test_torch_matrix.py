@@ -185,3 +185,22 @@ def test_the_runner_records_shown_errors_and_the_ledger(tmp_path):
     first, second = outcome["expect_error"]
     assert first["shown"] == "KeyError: 'missing'"
     assert second["shown"] is None and second["raised"] == "ValueError: the words of this version"
+
+
+def test_an_older_wording_is_found_with_its_versions():
+    def column(*raised):
+        calls = [{"expected": "RuntimeError", "match": "m", "raised": text, "shown": text}
+                 for text in raised]
+        return {"examples": {"plot_a.py": {"expect_error": calls}}}
+
+    data = {"pinned": "3", "versions": ["1", "2", "3"], "columns": {
+        "1": column("RuntimeError: m (old)"), "2": column("RuntimeError: m (old)", "RuntimeError: x"),
+        "3": column("RuntimeError: m (new)"),
+    }}
+    # the n-th expect_error with the same type and pattern is compared with the n-th;
+    # an error that the pinned torch does not reach has no wording to differ from
+    assert torch_matrix.older_wordings_in(data) == [
+        {"message": "RuntimeError: m (old)", "versions": ["1", "2"], "example": "plot_a.py"}
+    ]
+    header, rows = torch_matrix.wording_changes(data)
+    assert rows == [["plot_a.py", "1, 2", "RuntimeError: m (old)"], ["plot_a.py", "3", "RuntimeError: m (new)"]]

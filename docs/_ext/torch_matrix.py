@@ -212,7 +212,10 @@ def older_wordings(path: Path = DATA) -> list[dict]:
     Each item: ``message`` (as Python prints the exception's last line), ``versions``
     (the torch versions that word it so) and ``example`` (the script's file name).
     """
-    data = load(path)
+    return older_wordings_in(load(path))
+
+
+def older_wordings_in(data: dict) -> list[dict]:
     pinned = data["pinned"]
     older = []
     for error in wordings(data):
