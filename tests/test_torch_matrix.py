@@ -99,6 +99,8 @@ def test_a_missing_torch_api_is_named():
         ("ModuleNotFoundError", "No module named 'torch.distributed.tensor'"): "torch.distributed.tensor",
         ("AttributeError", "module 'torch._dynamo.config' has no attribute 'recompile_limit'"):
             "torch._dynamo.config.recompile_limit",
+        ("AttributeError", "torch._dynamo.config.recompile_limit does not exist"):
+            "torch._dynamo.config.recompile_limit",
         ("ModuleNotFoundError", "No module named 'scipy'"): None,
         ("AttributeError", "'Linear' object has no attribute 'foo'"): None,
         ("RuntimeError", "No module named 'torch.x'"): None,

@@ -58,6 +58,7 @@ def load(path: Path = DATA) -> dict:
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 _NO_ATTRIBUTE = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
+_NO_SETTING = re.compile(r"^(torch[\w.]*\.config)\.(\w+) does not exist")  # torch's config modules
 
 
 def missing_api(failure: dict | None) -> str | None:
@@ -71,7 +72,9 @@ def missing_api(failure: dict | None) -> str | None:
             name = f"{match.group(2)}.{match.group(1)}"
         elif match := _NO_MODULE.search(line):
             name = match.group(1)
-    elif failure["type"] == "AttributeError" and (match := _NO_ATTRIBUTE.search(line)):
+    elif failure["type"] == "AttributeError" and (
+        match := _NO_ATTRIBUTE.search(line) or _NO_SETTING.search(line)
+    ):
         name = f"{match.group(1)}.{match.group(2)}"
     return name if name and name.split(".")[0] == "torch" else None
 
