@@ -129,3 +129,13 @@ serve: $(ENV)  ## Preview build/html on http://127.0.0.1:8000
 
 clean:  ## Remove build outputs and generated gallery pages (keeps .venv)
 	rm -rf $(BUILDDIR) docs/auto_examples docs/sg_execution_times.rst
+
+# --- make matrix: the examples on other torch versions (not part of make test) ---
+# Makes one throwaway environment per version under /tmp (removed before the next;
+# old torch versions download several GB) and merges into docs/_data/torch-matrix.json.
+#   make matrix                     every version listed in .ci/matrix.py
+#   make matrix VERSIONS="2.13.0"   re-record only these columns
+VERSIONS ?=
+.PHONY: matrix
+matrix:  ## Run every example on each torch version of .ci/matrix.py (long; VERSIONS= for some)
+	nice -n 10 python3.11 .ci/matrix.py $(VERSIONS)

@@ -36,6 +36,7 @@ extensions = [
     "standalone_downloads",
     "reader_pages",
     "typecheck",
+    "torch_matrix",  # the examples on other torch versions (make matrix)
 ]
 
 # sphinx-gallery writes its pages, notebooks and scripts next to the sources.

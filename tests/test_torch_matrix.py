@@ -1,0 +1,208 @@
+"""The record of every example on each torch version (make matrix) and its page."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import hashlib
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORDER = ROOT / ".ci" / "matrix.py"
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+
+import torch_matrix  # noqa: E402
+
+DATA = torch_matrix.load()
+RERUN = "re-run make matrix"
+
+
+def recorder():
+    spec = importlib.util.spec_from_file_location("matrix", RECORDER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def tree_examples() -> list[str]:
+    return sorted(p.name for p in (ROOT / "examples").glob("plot_*.py"))
+
+
+def test_every_listed_version_is_recorded_by_the_script_in_the_tree():
+    matrix = recorder()
+    sha = hashlib.sha256(RECORDER.read_bytes()).hexdigest()
+    assert DATA["schema"] == matrix.SCHEMA
+    assert DATA["pinned"] == matrix.PINNED
+    assert DATA["versions"] == matrix.VERSIONS, f"versions missing from the record; {RERUN}"
+    assert {"2.0.1", "2.3.1", "2.5.1", "2.6.0"} <= set(DATA["versions"])
+    for v, column in DATA["columns"].items():
+        assert column["recorder_sha256"] == sha, (
+            f"the column for torch {v} was recorded by another .ci/matrix.py; {RERUN}"
+        )
+        assert column["torch"].split("+")[0] == v
+        assert column["python"].startswith("3.11.")
+        datetime.date.fromisoformat(column["date"])
+        assert column["peak_disk_bytes"] > 0 and column["install_s"] > 0 and column["run_s"] > 0
+        for outcome in column["examples"].values():
+            assert outcome["status"] in {"passed", "failed", "timeout"}
+            assert (outcome["failure"] is None) == (outcome["status"] == "passed")
+            assert len(outcome["example_sha256"]) == 64
+
+
+def test_the_pinned_torch_is_the_one_the_site_pins():
+    pins = (ROOT / "requirements.txt").read_text().splitlines()
+    assert f"torch=={DATA['pinned']}" in pins
+
+
+def test_every_version_ran_every_example_in_the_tree():
+    for v, column in DATA["columns"].items():
+        assert sorted(column["examples"]) == tree_examples(), f"torch {v}: {RERUN}"
+
+
+def test_the_example_table_has_a_cell_for_every_example_and_version():
+    header, rows = torch_matrix.example_table(DATA)
+    assert header == ["example", *(f"torch {v}" for v in DATA["versions"])]
+    assert [row[0] for row in rows] == tree_examples()
+    for row in rows:
+        assert len(row) == len(header)
+        for cell in row[1:]:
+            assert cell == "ran, every assertion held" or cell.startswith(
+                ("API not in this version: torch", "failed", "timed out")
+            ), cell
+    # the pinned column is the site: every example ran there
+    pinned = header.index(f"torch {DATA['pinned']}")
+    assert {row[pinned] for row in rows} == {"ran, every assertion held"}
+
+
+def test_the_myths_verdict_is_shown_for_every_version():
+    header, rows = torch_matrix.myths_table(DATA)
+    assert [row[0] for row in rows] == DATA["versions"]
+    for v, verdict in rows:
+        passed = DATA["columns"][v]["examples"][torch_matrix.MYTHS]["status"] == "passed"
+        assert verdict.startswith("yes") == passed
+
+
+def test_the_directive_renders_a_table_row_per_example():
+    table = torch_matrix.table(*torch_matrix.example_table(DATA))
+    body = [node for node in table.findall() if node.tagname == "tbody"]
+    assert len(body) == 1 and len(body[0].children) == len(tree_examples())
+
+
+def test_a_missing_torch_api_is_named():
+    cases = {
+        ("ImportError", "cannot import name 'fully_shard' from 'torch.distributed.fsdp' (/x)"):
+            "torch.distributed.fsdp.fully_shard",
+        ("ModuleNotFoundError", "No module named 'torch.distributed.tensor'"):
+            "torch.distributed.tensor",
+        ("AttributeError", "module 'torch._dynamo.config' has no attribute 'recompile_limit'"):
+            "torch._dynamo.config.recompile_limit",
+        ("AttributeError", "torch._dynamo.config.recompile_limit does not exist"):
+            "torch._dynamo.config.recompile_limit",
+        ("ModuleNotFoundError", "No module named 'scipy'"): None,
+        ("AttributeError", "'Linear' object has no attribute 'foo'"): None,
+        ("RuntimeError", "No module named 'torch.x'"): None,
+    }
+    for (kind, line), name in cases.items():
+        assert torch_matrix.missing_api({"type": kind, "first_line": line}) == name
+    line = "cannot import name 'a' from 'torch.b' (/venv/torch/b.py)"
+    failure = {"type": "ImportError", "first_line": line, "line": 3}
+    cell = torch_matrix.outcome_text({"status": "failed", "failure": failure})
+    assert cell == "API not in this version: torch.b.a"
+
+
+def pinned_inputs(data):
+    column = data["columns"][data["pinned"]]
+    shown = {name: list(o["errors_shown"]) for name, o in column["examples"].items()}
+    return column["torch"], sorted(column["examples"]), shown
+
+
+def test_the_pinned_column_agrees_with_what_it_records():
+    assert torch_matrix.check_pinned_column(DATA, *pinned_inputs(DATA)) == []
+
+
+def test_a_doctored_pinned_column_fails_the_check():
+    torch_version, scripts, shown = pinned_inputs(DATA)
+    name = next(n for n, errors in shown.items() if errors)
+
+    doctored = copy.deepcopy(DATA)
+    doctored["columns"][DATA["pinned"]]["examples"][name]["errors_shown"][0] += " (doctored)"
+    problems = torch_matrix.check_pinned_column(doctored, torch_version, scripts, shown)
+    assert len(problems) == 1 and name in problems[0]
+    assert f"make matrix VERSIONS={DATA['pinned']}" in problems[0]
+
+    # another torch, an example that was never recorded, a recorded failure
+    assert torch_matrix.check_pinned_column(DATA, "2.12.0", scripts, shown)
+    assert torch_matrix.check_pinned_column(DATA, torch_version, [*scripts, "plot_new.py"], shown)
+    failed = copy.deepcopy(DATA)
+    failed["columns"][DATA["pinned"]]["examples"][name].update(
+        status="failed", failure={"type": "RuntimeError", "first_line": "boom", "line": 1}
+    )
+    assert torch_matrix.check_pinned_column(failed, torch_version, scripts, shown)
+
+
+def test_a_path_in_an_error_does_not_count_as_a_difference():
+    text = 'RuntimeError: x\n  File "{}plot_a.py", line 3'
+    assert torch_matrix.normalise(text.format("/tmp/site/examples/")) == torch_matrix.normalise(
+        text.format("")
+    )
+
+
+def test_older_wordings_name_their_versions_and_example():
+    older = torch_matrix.older_wordings()
+    for item in older:
+        assert set(item) == {"message", "versions", "example"}
+        assert item["versions"] and DATA["pinned"] not in item["versions"]
+        assert set(item["versions"]) <= set(DATA["versions"])
+        assert item["example"] in tree_examples()
+
+
+def test_the_runner_records_shown_errors_and_the_ledger(tmp_path):
+    """The recorder's runner, on a small example, with this Python (no new environment)."""
+    (tmp_path / "_guide.py").write_bytes((ROOT / "examples" / "_guide.py").read_bytes())
+    script = tmp_path / "plot_tiny.py"
+    script.write_text(
+        "from types import SimpleNamespace\n"
+        "from _guide import expect_error\n"
+        "with expect_error(KeyError, 'missing'):\n"
+        "    {}['missing']\n"
+        "claims = [SimpleNamespace(quote='q', verdict='false')]\n"
+        "with expect_error(ValueError, 'other words'):\n"
+        "    raise ValueError('the words of this version')\n"
+    )
+    result = tmp_path / "result.json"
+    command = [sys.executable, str(RECORDER), "--run-one", str(script), str(result)]
+    subprocess.run(command, check=True)
+    outcome = json.loads(result.read_text())
+    assert outcome["status"] == "failed"
+    assert outcome["failure"]["type"] == "AssertionError" and outcome["failure"]["line"] == 6
+    assert outcome["claims"] == [{"quote": "q", "verdict": "false"}]
+    first, second = outcome["expect_error"]
+    assert first["shown"] == "KeyError: 'missing'"
+    assert second["shown"] is None and second["raised"] == "ValueError: the words of this version"
+
+
+def test_an_older_wording_is_found_with_its_versions():
+    def column(*raised):
+        calls = [{"expected": "RuntimeError", "match": "m", "raised": text, "shown": text}
+                 for text in raised]
+        return {"examples": {"plot_a.py": {"expect_error": calls}}}
+
+    data = {"pinned": "3", "versions": ["1", "2", "3"], "columns": {
+        "1": column("RuntimeError: m (old)"),
+        "2": column("RuntimeError: m (old)", "RuntimeError: x"),
+        "3": column("RuntimeError: m (new)"),
+    }}
+    # the n-th expect_error with the same type and pattern is compared with the n-th;
+    # an error that the pinned torch does not reach has no wording to differ from
+    assert torch_matrix.older_wordings_in(data) == [
+        {"message": "RuntimeError: m (old)", "versions": ["1", "2"], "example": "plot_a.py"}
+    ]
+    header, rows = torch_matrix.wording_changes(data)
+    assert rows == [
+        ["plot_a.py", "1, 2", "RuntimeError: m (old)"],
+        ["plot_a.py", "3", "RuntimeError: m (new)"],
+    ]
