@@ -2,7 +2,7 @@
 
 For each version in ``VERSIONS`` this script makes a throwaway virtual environment,
 installs that torch and only what the examples need (numpy, matplotlib), runs every
-``examples/plot_*.py`` as a plain script (``python plot_x.py`` in ``examples/``,
+``examples/*/plot_*.py`` as a plain script (``python plot_x.py`` in its folder,
 ``MPLBACKEND=Agg``, a deadline per example), removes the environment and goes on
 to the next version. The results are merged into ``docs/_data/torch-matrix.json``,
 one column per version, with its provenance: torch, numpy, matplotlib and Python
@@ -92,7 +92,8 @@ def _exception_text(error: BaseException) -> str:
 
 def run_one(script: Path, result_path: Path) -> None:
     os.chdir(script.parent)
-    sys.path.insert(0, str(script.parent))
+    # The example's folder, then examples/ with the helper modules it imports.
+    sys.path[:0] = [str(script.parent), str(EXAMPLES)]
     sys.argv = [script.name]
     calls: list[dict] = []
     result: dict = {"status": "passed", "failure": None, "expect_error": calls, "claims": None}
@@ -223,7 +224,7 @@ def record_version(version: str, work: Path, cache: Path | None) -> dict:
         log(f"{version}: installed {found} in {column['install_s']} s")
         started = time.monotonic()
         column["examples"] = {}
-        for script in sorted(EXAMPLES.glob("plot_*.py")):
+        for script in sorted(EXAMPLES.glob("*/plot_*.py"), key=lambda p: p.name):
             column["examples"][script.name] = run_example(python, script, tmp, env)
             outcome = column["examples"][script.name]
             log(f"{version}: {script.name}: {outcome['status']} ({outcome['seconds']} s)"
@@ -244,7 +245,8 @@ def run_example(python: Path, script: Path, tmp: Path, env: dict) -> dict:
     started = time.monotonic()
     try:
         proc = subprocess.run(
-            [str(python), str(Path(__file__).resolve()), "--run-one", str(script), str(result_path)],
+            [str(python), str(Path(__file__).resolve()), "--run-one", str(script),
+             str(result_path)],
             cwd=script.parent, env=env, capture_output=True, text=True, timeout=DEADLINE_S,
             start_new_session=True,
         )
@@ -260,6 +262,7 @@ def run_example(python: Path, script: Path, tmp: Path, env: dict) -> dict:
                                "first_line": f"still running after {DEADLINE_S} s",
                                "text": f"still running after {DEADLINE_S} s"}}
     outcome["seconds"] = round(time.monotonic() - started, 1)
+    outcome["script"] = script.relative_to(EXAMPLES).as_posix()
     outcome["example_sha256"] = file_sha256(script)
     outcome["errors_shown"] = [c["shown"] for c in outcome["expect_error"] if c.get("shown")]
     return outcome

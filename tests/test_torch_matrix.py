@@ -29,7 +29,7 @@ def recorder():
 
 
 def tree_examples() -> list[str]:
-    return sorted(p.name for p in (ROOT / "examples").glob("plot_*.py"))
+    return sorted(p.name for p in (ROOT / "examples").glob("*/plot_*.py"))
 
 
 def test_every_listed_version_is_recorded_by_the_script_in_the_tree():

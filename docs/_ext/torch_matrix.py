@@ -323,7 +323,7 @@ def _check(app, env) -> None:
         return
     conf = app.config.sphinx_gallery_conf
     examples_dir = Path(app.srcdir, conf["examples_dirs"]).resolve()
-    scripts = [p.name for p in sorted(examples_dir.glob("plot_*.py"))]
+    scripts = sorted(p.name for p in examples_dir.glob("*/plot_*.py"))
     for problem in check_pinned_column(load(DATA), version("torch"), scripts, shown_errors(app)):
         logger.warning("torch-matrix: %s", problem)
 
@@ -370,8 +370,10 @@ NONE_CHANGE = {
 def _cell(text: str) -> nodes.Element:
     """A cell's content: an example's name links to its page, an error keeps its lines."""
     if re.fullmatch(r"plot_\w+\.py", text):
+        (script,) = EXAMPLES.glob(f"*/{text}")  # the sub-gallery that holds it
         ref = addnodes.pending_xref("", refdomain="std", reftype="ref", reftarget=(
-            f"sphx_glr_auto_examples_{text}".lower()), refexplicit=True, refwarn=True)
+            f"sphx_glr_auto_examples_{script.parent.name}_{text}".lower()),
+            refexplicit=True, refwarn=True)
         ref += nodes.literal(text, text)
         return nodes.paragraph("", "", ref)
     if "\n" in text:
