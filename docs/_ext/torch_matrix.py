@@ -23,9 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sys
-import traceback
-from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 
@@ -280,41 +277,11 @@ def check_pinned_column(data: dict, torch_version: str, scripts: list[str],
 
 # The seam: the error index (docs/_ext/error_index.py) owns the list of errors a build
 # showed. Until it is there, this module records them itself.
-_RECORDED: dict[str, list[str]] = {}
-
-
 def shown_errors(app) -> dict[str, list[str]]:
-    """script file name -> the errors it showed in this build (examples that ran only)."""
-    try:
-        import error_index  # noqa: PLC0415 - optional: another extension's module
-    except ImportError:
-        return dict(_RECORDED)
+    """Script file name or page -> the errors it showed in this build (docs/_ext/error_index.py)."""
+    import error_index  # noqa: PLC0415 - registered before this extension (conf.py)
+
     return error_index.shown_errors(app)
-
-
-def _record_expect_error() -> None:
-    """Wrap ``_guide.expect_error`` so that each shown error is kept under its example."""
-    import _guide  # noqa: PLC0415 - examples/ is on sys.path (conf.py)
-
-    original = getattr(_guide.expect_error, "__wrapped_by_torch_matrix__", _guide.expect_error)
-
-    def expect_error(exc_type, match):
-        # sphinx-gallery runs an example without __file__ but compiled from its path
-        script = Path(sys._getframe(1).f_code.co_filename).name
-        return _recording(original, script, exc_type, match)
-
-    expect_error.__wrapped_by_torch_matrix__ = original
-    expect_error.__doc__ = original.__doc__
-    _guide.expect_error = expect_error
-
-
-@contextmanager
-def _recording(original, script: str, exc_type, match):
-    with original(exc_type, match) as caught:
-        yield caught
-    if script.startswith("plot_"):
-        shown = "".join(traceback.format_exception_only(caught.value)).strip()
-        _RECORDED.setdefault(script, []).append(shown)
 
 
 def _check(app, env) -> None:
@@ -417,7 +384,6 @@ class TorchMatrix(SphinxDirective):
 
 
 def setup(app):
-    _record_expect_error()
     app.add_directive("torch-matrix", TorchMatrix)
     app.connect("env-check-consistency", _check)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
