@@ -271,7 +271,7 @@ def _index(env) -> dict[str, dict[str, list[tuple[str, str]]]]:
 def rewrite_index_pages(app, env) -> list[str]:
     """The index pages are written again whenever the index changed."""
     _store(env)
-    digest = hashlib.sha256(json.dumps(_index(env)).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps([_index(env), _older_wordings()]).encode()).hexdigest()
     if getattr(env, "guide_error_index_digest", None) == digest:
         return []
     env.guide_error_index_digest = digest
@@ -303,6 +303,24 @@ def _message_cell(shown: str) -> nodes.Element:
     if "\n" in shown:
         return nodes.literal_block(shown, shown, language="none")
     return nodes.paragraph("", "", nodes.literal(shown, shown))
+
+
+def _older_wordings() -> list[dict]:
+    """Wordings other torch versions give the same errors (``make matrix``'s record)."""
+    import torch_matrix  # noqa: PLC0415 - registered with this extension (conf.py)
+
+    return torch_matrix.older_wordings()
+
+
+def _example_link(env, script: str) -> nodes.Element:
+    """A reference to the gallery page of ``script`` (a file name), by its label."""
+    docname, label = next(
+        (docname, entry["label"]) for docname, entries in sorted(_store(env).items())
+        for entry in entries if entry["source"] == script
+    )
+    title = env.titles[docname].astext()
+    return pending_xref("", nodes.inline(title, title), refdomain="std", reftype="ref",
+                        reftarget=label, refexplicit=True, refwarn=True, refdoc=env.docname)
 
 
 class FillErrorIndex(SphinxPostTransform):
@@ -361,7 +379,38 @@ class FillErrorIndex(SphinxPostTransform):
             group += body
             section += table
             out.append(section)
-        return out
+        return out + self.older()
+
+    def older(self) -> list[nodes.Node]:
+        """Each older wording, with the versions that print it and the page that explains it."""
+        older = _older_wordings()
+        if not older:
+            return []
+        section = nodes.section(ids=["errors-older-torch"])
+        title = "Older wordings (other torch versions)"
+        section += nodes.title(title, title)
+        section += nodes.paragraph(text=(
+            "The same errors, worded as older torch versions raise them (recorded by make "
+            "matrix; see the page Across torch versions)."))
+        table = nodes.table(classes=["error-index"])
+        group = nodes.tgroup(cols=3)
+        table += group
+        for width in (70, 12, 18):
+            group += nodes.colspec(colwidth=width)
+        head = nodes.row()
+        for label in ("Message", "torch", "Explained on"):
+            head += _cell(nodes.paragraph(text=label))
+        group += nodes.thead("", head)
+        body = nodes.tbody()
+        for item in older:
+            row = nodes.row()
+            row += _cell(_message_cell(item["message"]))
+            row += _cell(nodes.paragraph(text=", ".join(item["versions"])))
+            row += _cell(nodes.paragraph("", "", _example_link(self.env, item["example"])))
+            body += row
+        group += body
+        section += table
+        return [section]
 
 
 def write_json(app, exception) -> None:
