@@ -57,8 +57,10 @@ def _record_file(gallery_conf: dict, fname: str) -> Path:
     for examples, gallery in zip(
         _as_list(gallery_conf["examples_dirs"]), _as_list(gallery_conf["gallery_dirs"])
     ):
-        if (src_dir / examples / fname).is_file():
-            return src_dir / gallery / (Path(fname).stem + RECORD_SUFFIX)
+        # An example may sit in a sub-gallery (a sub-folder of the examples dir).
+        for script in sorted((src_dir / examples).resolve().rglob(fname)):
+            relative = script.relative_to((src_dir / examples).resolve())
+            return src_dir / gallery / relative.with_name(script.stem + RECORD_SUFFIX)
     raise ExtensionError(f"error_index: {fname} is in no examples_dirs")
 
 
@@ -113,9 +115,9 @@ def install(app, config) -> None:
         )
     examples_dirs = _as_list(gallery_conf["examples_dirs"])
     for examples, gallery in zip(examples_dirs, gallery_dirs(app)):
-        for md5 in gallery.glob("*.py.md5"):
+        for md5 in gallery.rglob("*.py.md5"):  # sub-galleries included
             script = Path(app.srcdir, examples, md5.name.removesuffix(".md5"))
-            if _read(gallery / (script.stem + RECORD_SUFFIX)) is None:
+            if _read(md5.parent / (script.stem + RECORD_SUFFIX)) is None:
                 print(f"error_index: no error record for {script.name}; it runs again")
                 md5.unlink()
 
@@ -314,10 +316,13 @@ def _older_wordings() -> list[dict]:
 
 def _example_link(env, script: str) -> nodes.Element:
     """A reference to the gallery page of ``script`` (a file name), by its label."""
-    docname, label = next(
+    found = [
         (docname, entry["label"]) for docname, entries in sorted(_store(env).items())
         for entry in entries if entry["source"] == script
-    )
+    ]
+    if not found:  # recorded on another torch by an example this tree no longer has
+        return nodes.literal(script, script)
+    docname, label = found[0]
     title = env.titles[docname].astext()
     return pending_xref("", nodes.inline(title, title), refdomain="std", reftype="ref",
                         reftarget=label, refexplicit=True, refwarn=True, refdoc=env.docname)

@@ -67,7 +67,7 @@ def invalidate_stale_outputs(app, config) -> None:
         record = gallery / FINGERPRINT_FILE
         if record.exists() and json.loads(record.read_text()) == current:
             continue
-        stale = sorted(gallery.glob("*.md5"))
+        stale = sorted(gallery.rglob("*.md5"))  # sub-galleries included
         for md5 in stale:
             md5.unlink()
         if stale:
@@ -140,7 +140,7 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
 def normalize_zips(app) -> None:
     """Give every entry of the gallery's zips the same time (runs after sphinx-gallery)."""
     for gallery in gallery_dirs(app):
-        for archive in gallery.glob("*.zip"):
+        for archive in gallery.rglob("*.zip"):
             with zipfile.ZipFile(archive) as old:
                 if all(info.date_time == ZIP_TIME for info in old.infolist()):
                     continue

@@ -336,8 +336,9 @@ NONE_CHANGE = {
 
 def _cell(text: str) -> nodes.Element:
     """A cell's content: an example's name links to its page, an error keeps its lines."""
-    if re.fullmatch(r"plot_\w+\.py", text):
-        (script,) = EXAMPLES.glob(f"*/{text}")  # the sub-gallery that holds it
+    scripts = list(EXAMPLES.glob(f"*/{text}")) if re.fullmatch(r"plot_\w+\.py", text) else []
+    if scripts:  # an example of this tree: a link to its page, in its sub-gallery
+        (script,) = scripts
         ref = addnodes.pending_xref("", refdomain="std", reftype="ref", reftarget=(
             f"sphx_glr_auto_examples_{script.parent.name}_{text}".lower()),
             refexplicit=True, refwarn=True)

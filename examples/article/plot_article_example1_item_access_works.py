@@ -16,7 +16,7 @@ the model.
 #
 # .. container:: guide-article-quote
 #
-#    .. literalinclude:: ../../examples/_article.py
+#    .. literalinclude:: /../examples/_article.py
 #       :language: python
 #       :start-after: EXAMPLE_1 = """
 #       :end-before: """

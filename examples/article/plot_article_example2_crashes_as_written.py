@@ -17,7 +17,7 @@ works for any number of layers from one up (run below with 1, 3 and 6).
 #
 # .. container:: guide-article-quote
 #
-#    .. literalinclude:: ../../examples/_article.py
+#    .. literalinclude:: /../examples/_article.py
 #       :language: python
 #       :start-after: EXAMPLE_2 = """
 #       :end-before: """

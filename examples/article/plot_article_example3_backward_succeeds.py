@@ -14,7 +14,7 @@ The article's Example 3 is titled "Incorrect Indexing" and says its ``loss.backw
 #
 # .. container:: guide-article-quote
 #
-#    .. literalinclude:: ../../examples/_article.py
+#    .. literalinclude:: /../examples/_article.py
 #       :language: python
 #       :start-after: EXAMPLE_3 = """
 #       :end-before: """
