@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 TITLE = "How to correctly index a PyTorch nn.ModuleDict?"
 DATE = "2025-01-30"
-# Our copy's front matter gives a title, a date and this id; it does not name the site
-# the article was published on, so neither do we.
+# Our copy's front matter gives a title, a date and this id, and no site: neither do we.
 ID = "how-to-correctly-index-a-pytorch-nnmoduledict"
 PUBLISHED = f'front matter of our copy: title, date {DATE}, id "{ID}"; no site or URL'
 
@@ -95,8 +94,7 @@ except RuntimeError as e:
 EX1 = "auto_examples/article/plot_article_example1_item_access_works"
 EX2 = "auto_examples/article/plot_article_example2_crashes_as_written"
 EX3 = "auto_examples/article/plot_article_example3_backward_succeeds"
-WHY = "explanation/why-indexing-cannot-touch-autograd"
-REGISTER = "howto/register-modules"
+WHY, REGISTER = "explanation/why-indexing-cannot-touch-autograd", "howto/register-modules"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import io
 from contextlib import contextmanager, redirect_stdout
 
 import torch
+from torch import nn
 
 def run(code: str, seed: int = 0) -> dict:
     """Execute ``code`` after ``torch.manual_seed(seed)``; its namespace, plus two entries.
@@ -73,3 +74,19 @@ def adam_steps(model_class: type, steps: int = 20, seed: int = 0) -> list[torch.
         torch.nn.functional.mse_loss(model(x), target).backward()
         optimizer.step()
     return [p.detach().clone() for p in model.parameters()]
+
+
+def is_in(tensor, tensors) -> bool:
+    """Whether ``tensor`` is one of ``tensors`` (the same object, not an equal one)."""
+    return any(tensor is t for t in tensors)
+
+
+class PlainDictModel(nn.Module):
+    """Example 1's layers kept in a plain dict: the real silent pitfall."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = {"layer1": nn.Linear(10, 5), "layer2": nn.Linear(5, 2)}
+
+    def forward(self, x):
+        return self.layers["layer2"](self.layers["layer1"](x))

@@ -328,6 +328,27 @@ def _example_link(env, script: str) -> nodes.Element:
                         reftarget=label, refexplicit=True, refwarn=True, refdoc=env.docname)
 
 
+def _table(headings: tuple[str, str, str], rows: list[tuple[nodes.Node, ...]]) -> nodes.table:
+    """A three-column table of the index: message, type or versions, where it is explained."""
+    table = nodes.table(classes=["error-index"])
+    group = nodes.tgroup(cols=3)
+    table += group
+    for width in (70, 12, 18):
+        group += nodes.colspec(colwidth=width)
+    head = nodes.row()
+    for label in headings:
+        head += _cell(nodes.paragraph(text=label))
+    group += nodes.thead("", head)
+    body = nodes.tbody()
+    for cells in rows:
+        row = nodes.row()
+        for cell in cells:
+            row += _cell(cell)
+        body += row
+    group += body
+    return table
+
+
 class FillErrorIndex(SphinxPostTransform):
     default_priority = 5  # before sphinx's ReferencesResolver (10) resolves the links
 
@@ -349,16 +370,7 @@ class FillErrorIndex(SphinxPostTransform):
         for exc_type, messages in index.items():
             section = nodes.section(ids=[nodes.make_id("errors " + exc_type)])
             section += nodes.title(exc_type, exc_type)
-            table = nodes.table(classes=["error-index"])
-            group = nodes.tgroup(cols=3)
-            table += group
-            for width in (70, 12, 18):
-                group += nodes.colspec(colwidth=width)
-            head = nodes.row()
-            for label in ("Message", "Type", "Shown and explained on"):
-                head += _cell(nodes.paragraph(text=label))
-            group += nodes.thead("", head)
-            body = nodes.tbody()
+            rows = []
             for shown, links in messages.items():
                 where = nodes.paragraph()
                 for n, (docname, label) in enumerate(links):
@@ -376,13 +388,9 @@ class FillErrorIndex(SphinxPostTransform):
                         refdoc=env.docname,
                     )
                     where += xref
-                row = nodes.row()
-                row += _cell(_message_cell(shown))
-                row += _cell(nodes.paragraph("", "", nodes.literal(exc_type, exc_type)))
-                row += _cell(where)
-                body += row
-            group += body
-            section += table
+                exc = nodes.paragraph("", "", nodes.literal(exc_type, exc_type))
+                rows.append((_message_cell(shown), exc, where))
+            section += _table(("Message", "Type", "Shown and explained on"), rows)
             out.append(section)
         return out + self.older()
 
@@ -397,24 +405,15 @@ class FillErrorIndex(SphinxPostTransform):
         section += nodes.paragraph(text=(
             "The same errors, worded as older torch versions raise them (recorded by make "
             "matrix; see the page Across torch versions)."))
-        table = nodes.table(classes=["error-index"])
-        group = nodes.tgroup(cols=3)
-        table += group
-        for width in (70, 12, 18):
-            group += nodes.colspec(colwidth=width)
-        head = nodes.row()
-        for label in ("Message", "torch", "Explained on"):
-            head += _cell(nodes.paragraph(text=label))
-        group += nodes.thead("", head)
-        body = nodes.tbody()
-        for item in older:
-            row = nodes.row()
-            row += _cell(_message_cell(item["message"]))
-            row += _cell(nodes.paragraph(text=", ".join(item["versions"])))
-            row += _cell(nodes.paragraph("", "", _example_link(self.env, item["example"])))
-            body += row
-        group += body
-        section += table
+        rows = [
+            (
+                _message_cell(item["message"]),
+                nodes.paragraph(text=", ".join(item["versions"])),
+                nodes.paragraph("", "", _example_link(self.env, item["example"])),
+            )
+            for item in older
+        ]
+        section += _table(("Message", "torch", "Explained on"), rows)
         return [section]
 
 
