@@ -218,8 +218,9 @@ def _anchor(doctree, block: nodes.Element, shown: str) -> str:
 def collect(app, doctree) -> None:
     """Record the errors this page shows, give their blocks ids and labels."""
     env, docname = app.env, app.env.docname
-    in_gallery = any(Path(app.srcdir, docname).parent == g for g in gallery_dirs(app))
-    if in_gallery and not docname.endswith("/index"):
+    page = Path(app.srcdir, docname)
+    in_gallery = any(g in page.parents for g in gallery_dirs(app))  # sub-galleries too
+    if in_gallery and page.name.startswith("plot_"):
         source, found = example_source(app, docname).name, _example_errors(app, docname, doctree)
     else:
         source, found = docname, _page_errors(doctree)
