@@ -74,9 +74,13 @@ def _launch_and_wait(folder: Path, deadline: float, where: str) -> None:
         # gloo connects the ranks through the loopback interface only.
         "GLOO_SOCKET_IFNAME": "lo0" if sys.platform == "darwin" else "lo",
     }
+    # This module's own source runs the launcher (read through inspect, so that a copy
+    # inlined into a downloaded script or notebook works too).
+    (folder / "launcher.py").write_text(inspect.getsource(sys.modules[__name__]))
     with open(folder / "launcher.txt", "wb") as log:
         launcher = subprocess.Popen(
-            [sys.executable, __file__, str(folder)], env=env, stdout=log, stderr=log,
+            [sys.executable, str(folder / "launcher.py"), str(folder)], env=env, stdout=log,
+            stderr=log,
             start_new_session=True,  # one process group: the launcher and its ranks
         )
         end = time.monotonic() + STARTUP
