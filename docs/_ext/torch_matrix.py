@@ -235,8 +235,13 @@ _SCRIPT_PATH = re.compile(r'File "(?:[^"]*[/\\])?(plot_\w+\.py)"')
 
 
 def normalise(text: str) -> str:
-    """An error's text without where the tree lies (TorchScript quotes the file's path)."""
-    return _SCRIPT_PATH.sub(r'File "\1"', text).strip()
+    """An error's text as a page shows it, without where the tree lies.
+
+    TorchScript quotes the file's path; the error index records what the page shows, with
+    tabs expanded and no trailing spaces, while the recorder keeps the raw text.
+    """
+    text = _SCRIPT_PATH.sub(r'File "\1"', text)
+    return "\n".join(line.expandtabs().rstrip() for line in text.splitlines()).strip()
 
 
 def check_pinned_column(data: dict, torch_version: str, scripts: list[str],
