@@ -49,14 +49,20 @@ def judge(claims) -> list[Judged]:
 
 
 def page_title(docname: str) -> str:
-    """The title of a page of the site, read from its source."""
+    """The title of a page of the site, read from its source.
+
+    A downloaded copy of this module has no site beside it: it names the page instead.
+    """
     if docname.startswith("auto_examples/"):
-        source = (HERE / (Path(docname).name + ".py")).read_text(encoding="utf-8")
-        return ast.get_docstring(ast.parse(source)).splitlines()[0].strip()
-    for line in (HERE.parent / "docs" / (docname + ".md")).read_text(encoding="utf-8").splitlines():
+        source = HERE / Path(docname).relative_to("auto_examples").with_suffix(".py")
+        if not source.is_file():
+            return Path(docname).name
+        return ast.get_docstring(ast.parse(source.read_text("utf-8"))).splitlines()[0].strip()
+    page = HERE.parent / "docs" / (docname + ".md")
+    for line in page.read_text(encoding="utf-8").splitlines() if page.is_file() else []:
         if line.startswith("# "):
             return line[2:].strip()
-    raise ValueError(f"{docname}: no title")
+    return docname
 
 
 def _href(docname: str) -> str:
