@@ -106,11 +106,11 @@ print(torch.equal(scripted(x), module(x)))
 # message names the source file as the code object of ``forward`` records it.
 # sphinx-gallery compiles this page from the absolute path of the script in the build
 # folder; to keep that path off the page, ``by_base_name`` renames the file to its base
-# name (this page runs in the script's folder, where torch finds the source by that
-# name).
+# name when torch finds the source by that name in this folder (not in a notebook).
 def by_base_name(cls):
     code = cls.forward.__code__
-    cls.forward.__code__ = code.replace(co_filename=os.path.basename(code.co_filename))
+    if os.path.isfile(os.path.basename(code.co_filename)):
+        cls.forward.__code__ = code.replace(co_filename=os.path.basename(code.co_filename))
     return cls
 
 
@@ -126,7 +126,7 @@ class VariableKey(nn.Module):
 
 with expect_error(RuntimeError, r"Unable to extract string literal index") as error:
     torch.jit.script(VariableKey())
-assert 'File "plot_torchscript_moduledict_keys.py", line' in str(error.value)
+assert f'File "{VariableKey.forward.__code__.co_filename}", line' in str(error.value)
 
 
 # %%
