@@ -40,7 +40,7 @@ def doctest_run(site):
 @pytest.fixture
 def mini_project(tmp_path) -> Path:
     """The real configuration with one example and a one-page docs/: fast to build."""
-    files = ("conf.py", "Makefile", "requirements.txt", "docs/_ext", "docs/_static", "docs/_data")
+    files = ("conf.py", "Makefile", "requirements.txt", "docs/_ext", "docs/_static")
     root = copy_project(tmp_path / "mini", files)
     examples = root / "examples"
     examples.mkdir()

@@ -62,7 +62,8 @@ def test_an_expected_error_that_is_not_raised_fails_the_build(mini_project):
 
 def test_a_wrong_doctest_fails_make_doctest(mini_project):
     index = mini_project / "docs" / "index.md"
-    index.write_text(index.read_text() + '\n```{doctest}\n>>> len(nn.ModuleDict({"a": nn.ReLU()}))\n2\n```\n')
+    doctest = '>>> from torch import nn\n>>> len(nn.ModuleDict({"a": nn.ReLU()}))\n2\n'
+    index.write_text(index.read_text() + f"\n```{{doctest}}\n{doctest}```\n")
     result = make(mini_project, "doctest")
     assert result.returncode != 0
     report = (mini_project / "build" / "doctest" / "output.txt").read_text()

@@ -79,10 +79,16 @@ def test_the_fingerprint_hashes_the_build_lock_and_not_the_tools(tmp_path):
     assert fingerprint() != before
 
 
+def outside_make() -> dict[str, str]:
+    """This environment without what a calling ``make`` passes down (``make PYTHON=… test``
+    exports PYTHON= to every make below it, which would skip the .venv rules)."""
+    return {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+
+
 def dry_run(project: Path, *args: str) -> str:
     """What ``make -n`` would run in ``project`` (no PYTHON=: the .venv rules apply)."""
     result = subprocess.run(["make", "-n", "--no-print-directory", "-C", str(project), *args],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env=outside_make())
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -135,7 +141,7 @@ def test_an_old_python_is_refused_before_anything_is_installed(tmp_path):
                    "exec(sys.argv[1])' \"$2\"\n")
     old.chmod(0o755)
     result = subprocess.run(["make", "-C", str(project), "html", f"BOOTSTRAP={old}"],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env=outside_make())
     assert result.returncode != 0
     assert "is Python 3.10; this project needs Python 3.11 or newer" in result.stderr
     assert not (project / ".venv").exists()

@@ -212,7 +212,7 @@ def older_wordings(path: Path = DATA) -> list[dict]:
     Each item: ``message`` (as Python prints the exception's last line), ``versions``
     (the torch versions that word it so) and ``example`` (the script's file name).
     """
-    return older_wordings_in(load(path))
+    return older_wordings_in(load(path)) if path.exists() else []
 
 
 def older_wordings_in(data: dict) -> list[dict]:
@@ -290,9 +290,8 @@ def shown_errors(app) -> dict[str, list[str]]:
 
 
 def _check(app, env) -> None:
-    if not DATA.exists():
-        logger.warning("torch-matrix: %s is missing; run `make matrix`", DATA.name)
-        return
+    if not DATA.exists():  # a project without the record (the tests' one-page projects);
+        return  # tests/test_torch_matrix.py requires it of this one
     conf = app.config.sphinx_gallery_conf
     examples_dir = Path(app.srcdir, conf["examples_dirs"]).resolve()
     scripts = sorted(p.name for p in examples_dir.glob("*/plot_*.py"))
