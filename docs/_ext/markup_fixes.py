@@ -10,6 +10,10 @@ maintain, it is corrected here, each fix naming its upstream cause:
 * **sphinx-gallery 0.22.1, ``backreferences.THUMBNAIL_TEMPLATE``** gives each gallery
   thumbnail a ``tooltip`` attribute, which is not HTML. It becomes ``data-tooltip`` and
   ``guide.css`` shows it the way sphinx-gallery's stylesheet showed ``tooltip``.
+* **sphinx-gallery 0.22.1, ``gen_rst.generate_dir_rst``** writes an empty
+  ``<div id='sg-tag-list'>`` (where its script lists example tags) under every
+  gallery header: with sub-galleries the gallery index repeats that id. Only the first
+  is kept.
 * **furo 2025.12.19, ``navigation.get_navigation_tree``** marks the checkbox that opens a
   section of the navigation with ``role="switch"`` but no ``aria-checked``, which that
   role requires. Without the role it is a native checkbox, whose checked state browsers
@@ -20,7 +24,10 @@ maintain, it is corrected here, each fix naming its upstream cause:
   deprecated and no longer called), raw HTML links still name ``page.html`` files that
   the single page does not have, and ``<link rel="index">``/``rel="search"`` point to
   ``genindex.html`` and ``search.html``, which that builder does not write. Each is
-  rewritten to the single page's own anchors.
+  rewritten to the single page's own anchors; in the navigation, which Sphinx renders
+  apart from the page, too.
+* **Sphinx 9.0 ``epub``** writes pages as ``.xhtml``, but raw HTML links (the claims
+  ledger's table) still name ``page.html``: they are rewritten to ``page.xhtml``.
 """
 
 from __future__ import annotations
@@ -48,10 +55,16 @@ def visit_imgsg_html_escaped(self, node) -> None:
         node["alt"] = alt
 
 
+TAG_LIST = "<div id='sg-tag-list' class='sphx-glr-tag-list'></div>"
+
+
 def thumbnails_without_tooltip_attribute(app, docname: str, source: list[str]) -> None:
-    """Rename the thumbnails' ``tooltip`` attribute to ``data-tooltip``."""
+    """Rename the thumbnails' ``tooltip`` attribute to ``data-tooltip``; one tag list."""
     if "sphx-glr-thumbcontainer" in source[0]:
         source[0] = TOOLTIP.sub(r'\1 data-tooltip="', source[0])
+    first, found, rest = source[0].partition(TAG_LIST)
+    if found:
+        source[0] = first + found + rest.replace(TAG_LIST, "")
 
 
 def navigation_without_switch_role(app, pagename, templatename, context, doctree) -> None:
@@ -113,6 +126,23 @@ def _fix_reference(ref, page: str, renamed: dict[tuple[str, str], str]) -> None:
         ref["refuri"] = "#" + renamed[(page, uri[1:])]
 
 
+def epub_page_links(app, doctree, docname: str) -> None:
+    """Raw HTML links to pages of the site name their ``.xhtml`` files in the EPUB."""
+    if app.builder.name != "epub":
+        return
+    for raw in doctree.findall(nodes.raw):
+        if "html" in raw.get("format", "").split():
+            text = RAW_PAGE_LINK.sub(lambda m: _epub_link(app, docname, m), raw.astext())
+            raw.children = [nodes.Text(text)]
+
+
+def _epub_link(app, page: str, match) -> str:
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(page), match.group(1)))
+    if target not in app.env.all_docs:
+        return match.group(0)
+    return f'href="{match.group(1)}.xhtml{match.group(2) or ""}"'
+
+
 def _single_page_link(app, page: str, match) -> str:
     target = posixpath.normpath(posixpath.join(posixpath.dirname(page), match.group(1)))
     if target not in app.env.all_docs:
@@ -121,11 +151,19 @@ def _single_page_link(app, page: str, match) -> str:
     return f'href="#{anchor or "document-" + target}"'
 
 
+NAV_DOUBLE_ANCHOR = re.compile(r'href="#document-[^"#]+#([^"]+)"')
+
+
 def single_page_without_missing_pages(app, pagename, templatename, context, doctree) -> None:
-    """The single page has no index or search page to link to."""
-    if app.builder.name == "singlehtml" and "hasdoc" in context:
+    """The single page has no index or search page to link to; one ``#`` per link."""
+    if app.builder.name != "singlehtml":
+        return
+    if "hasdoc" in context:
         hasdoc = context["hasdoc"]
         context["hasdoc"] = lambda name: name not in ("genindex", "search") and hasdoc(name)
+    for key, value in list(context.items()):
+        if isinstance(value, str) and "#document-" in value:
+            context[key] = NAV_DOUBLE_ANCHOR.sub(r'href="#\1"', value)
 
 
 def setup(app):
@@ -139,4 +177,5 @@ def setup(app):
     app.connect("html-page-context", navigation_without_switch_role, priority=900)
     app.connect("html-page-context", single_page_without_missing_pages)
     app.connect("doctree-resolved", single_page_anchors)
+    app.connect("doctree-resolved", epub_page_links)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

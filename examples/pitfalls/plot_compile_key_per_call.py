@@ -1,6 +1,6 @@
 """
-torch.compile builds one graph per ModuleDict key, within a budget per code object
-==================================================================================
+torch.compile: one graph per ModuleDict key, one budget per code object
+=======================================================================
 
 When ``forward`` picks ``self.layers[key]`` from a ``str`` argument, Dynamo treats
 the key as a constant: it guards on its value and compiles a new graph for every

@@ -1,6 +1,6 @@
 """
-Only tensor operations cut the graph: detach, no_grad, .data, in-place changes
-===============================================================================
+Tensor operations cut the graph: detach, no_grad, .data, in place
+=================================================================
 
 Looking a layer up with ``model["layer1"]`` never disconnects it. What does is an
 operation on the tensors themselves. Each case below runs on the same two-layer
