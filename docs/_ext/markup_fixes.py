@@ -13,7 +13,7 @@ maintain, it is corrected here, each fix naming its upstream cause:
 * **sphinx-gallery 0.22.1, ``gen_rst.generate_dir_rst``** writes an empty
   ``<div id='sg-tag-list'>`` (where its script lists example tags) under every
   gallery header: with sub-galleries the gallery index repeats that id. Only the first
-  is kept.
+  keeps it (sphinx-gallery's script looks it up by id, once).
 * **furo 2025.12.19, ``navigation.get_navigation_tree``** marks the checkbox that opens a
   section of the navigation with ``role="switch"`` but no ``aria-checked``, which that
   role requires. Without the role it is a native checkbox, whose checked state browsers
@@ -64,7 +64,7 @@ def thumbnails_without_tooltip_attribute(app, docname: str, source: list[str]) -
         source[0] = TOOLTIP.sub(r'\1 data-tooltip="', source[0])
     first, found, rest = source[0].partition(TAG_LIST)
     if found:
-        source[0] = first + found + rest.replace(TAG_LIST, "")
+        source[0] = first + found + rest.replace(TAG_LIST, TAG_LIST.replace(" id='sg-tag-list'", ""))
 
 
 def navigation_without_switch_role(app, pagename, templatename, context, doctree) -> None:
