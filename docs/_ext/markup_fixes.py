@@ -64,7 +64,8 @@ def thumbnails_without_tooltip_attribute(app, docname: str, source: list[str]) -
         source[0] = TOOLTIP.sub(r'\1 data-tooltip="', source[0])
     first, found, rest = source[0].partition(TAG_LIST)
     if found:
-        source[0] = first + found + rest.replace(TAG_LIST, TAG_LIST.replace(" id='sg-tag-list'", ""))
+        without_id = TAG_LIST.replace(" id='sg-tag-list'", "")
+        source[0] = first + found + rest.replace(TAG_LIST, without_id)
 
 
 def navigation_without_switch_role(app, pagename, templatename, context, doctree) -> None:
