@@ -112,7 +112,18 @@ def single_page_anchors(app, doctree, docname: str) -> None:
             _fix_reference(node, page, renamed)
         elif isinstance(node, nodes.raw) and "html" in node.get("format", "").split():
             text = RAW_PAGE_LINK.sub(lambda m: _single_page_link(app, page, m), node.astext())
-            node.children = [nodes.Text(text)]
+            node.children = [nodes.Text(RAW_ID.sub(lambda m: _first_id(m, seen), text))]
+
+
+RAW_ID = re.compile(r"""\sid=(['"])([^'"]+)\1""")
+
+
+def _first_id(match, seen: set[str]) -> str:
+    """A raw HTML id kept where it first occurs (sphinx-gallery's tag list), dropped after."""
+    if match.group(2) in seen:
+        return ""
+    seen.add(match.group(2))
+    return match.group(0)
 
 
 def _fix_reference(ref, page: str, renamed: dict[tuple[str, str], str]) -> None:
