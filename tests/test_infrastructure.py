@@ -81,8 +81,9 @@ def test_the_fingerprint_hashes_the_build_lock_and_not_the_tools(tmp_path):
 
 def outside_make() -> dict[str, str]:
     """This environment without what a calling ``make`` passes down (``make PYTHON=… test``
-    exports PYTHON= to every make below it, which would skip the .venv rules)."""
-    return {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    exports PYTHON to every command below it, which would skip the .venv rules)."""
+    passed_down = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PYTHON")
+    return {k: v for k, v in os.environ.items() if k not in passed_down}
 
 
 def dry_run(project: Path, *args: str) -> str:
