@@ -93,8 +93,12 @@ lint: $(DEV_ENV)  ## sphinx-lint, ruff, codespell, actionlint, and no network ta
 	"$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/actionlint" -no-color .github/workflows/*.yml
 	$(PY) .ci/no_network_targets.py tests
 
+# One pytest process per core (pytest-xdist; TEST_WORKERS=0 runs them all in one): most tests
+# wait on a build, a browser or a subprocess; the builds they share run once (tests/shared_builds.py).
+TEST_WORKERS ?= auto
+
 test: lint  ## Lint, then run the test suite (builds the site in temporary folders)
-	$(PY) -m pytest -rs tests
+	$(PY) -m pytest -rs -n $(TEST_WORKERS) --dist worksteal tests
 
 rehearse: $(DEV_ENV)  ## Build as .readthedocs.yaml says in a new venv, then crawl it over HTTP
 	$(PY) .ci/rehearse_readthedocs.py $(REHEARSEOPTS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -62,18 +63,16 @@ SITE_ENV = {"SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
 @dataclass
 class Site:
     root: Path  # the project copy it was built from
-    html: Path
-    log: str
-    shown_errors: Path  # what docs/_ext/error_index.py wrote: every error the site shows
+    log: str  # what make html printed
 
+    @property
+    def html(self) -> Path:
+        return self.root / "build" / "html"
 
-def build_site(root: Path, env: dict | None = None) -> Site:
-    """``make html`` (the README's command) in a fresh copy of the project at ``root``."""
-    copy_project(root)
-    result = make(root, "html", env={**SITE_ENV, **(env or {})})
-    assert result.returncode == 0, output_of(result)[-20000:]
-    html = root / "build" / "html"
-    return Site(root, html, output_of(result), html / ERROR_INDEX_JSON)
+    @property
+    def shown_errors(self) -> Path:
+        """What docs/_ext/error_index.py wrote: every error the site shows."""
+        return self.html / ERROR_INDEX_JSON
 
 
 def soup(html: Path) -> BeautifulSoup:
@@ -159,3 +158,27 @@ def require(what: str, available: bool, install: str):
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI: {message}", pytrace=False)
     pytest.skip(f"SKIPPED: {message}")
+
+
+# A build in a new network namespace with loopback up writes the namespace's interfaces
+# (netlink: ``ip -o link show``) into this file before it starts.
+ISOLATED_INTERFACES = "interfaces.txt"
+
+
+def network_namespace() -> list[str] | None:
+    """``unshare`` arguments that make a new network namespace here (as root, or not)."""
+    for unshare in (["unshare", "-n"], ["unshare", "-rn"]):
+        try:
+            if subprocess.run([*unshare, "ip", "link", "set", "lo", "up"],
+                              capture_output=True).returncode == 0:
+                return unshare
+        except FileNotFoundError:  # no unshare or no ip
+            return None
+    return None
+
+
+def isolated(unshare: list[str], command: list[str], interfaces: Path) -> list[str]:
+    """``command`` in a new network namespace with loopback up; its interfaces go to a file."""
+    script = (f"ip link set lo up && ip -o link show > {shlex.quote(str(interfaces))} "
+              f"&& exec {shlex.join(command)}")
+    return [*unshare, "sh", "-c", script]
