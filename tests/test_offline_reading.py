@@ -1,4 +1,7 @@
-"""Opened from disk in a real browser, every page works with no network at all."""
+"""Opened from disk in a real browser, every page works with no network at all.
+
+(That every page loads from disk with no outside request and no console error, at both
+widths, light and dark: tests/test_readers.py.)"""
 
 from __future__ import annotations
 
@@ -18,20 +21,6 @@ from helpers import (
     shown_errors,
     soup,
 )
-
-def test_every_page_loads_from_disk_with_no_outside_request_and_no_console_error(site, chromium):
-    pages = html_pages(site.html)
-    assert len(pages) > 10
-    problems = {}
-    for html in pages:
-        result, page = visit(chromium, html.as_uri())
-        found = result.outside(site.html) + result.failed + result.console
-        if found:
-            problems[html.relative_to(site.html).as_posix()] = found
-        page.context.close()
-    assert not problems
-    print(f"\nbrowser visited {len(pages)} pages from disk")
-
 
 def local_targets(html: Path):
     """Every local file a page links to, shows or loads."""
