@@ -42,8 +42,9 @@ END = "# ---- End of the inlined helpers " + "-" * 56
 NOTEBOOK_TITLE = "## Helpers from the site (inlined)"
 INTRO = """\
 # On the site this example imports small helper modules that sit next to it
-# (examples/{names}). So that this download runs on its own,
-# they are inlined here, each module registered under the name it imports.
+# (examples/{names}).
+# So that this download runs on its own, they are inlined here, each module
+# registered under the name it imports.
 import linecache
 import os
 import sys
