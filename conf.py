@@ -34,6 +34,7 @@ extensions = [
     "error_index",
     "markup_fixes",
     "standalone_downloads",
+    "article_quote",
     "reader_pages",
     "typecheck",
     "torch_matrix",  # the examples on other torch versions (make matrix)

@@ -1,95 +1,49 @@
-"""The article on trial, quoted once: its code, and each of its claims with the verdict we expect.
+"""The article on trial: its code, quoted once, and each of its claims with the verdict we expect.
 
-Every page that quotes the article takes the words from here, and ``tests/test_claims.py``
-compares this module with the article. ``CLAIMS`` are the ledger's records: a claim's
-``key`` names both its evidence function (``_evidence.py``) and its rule (``_rules.py``).
-Sentences of the article that no code can test are in ``NOT_TESTABLE``, with the reason.
+The article's code and front matter are quoted, character for character, in ``_article.md``
+beside this module (the article's own format: Markdown, so the quote can repeat the class
+that the article repeats); this module reads it into ``TITLE``, ``DATE``, ``ID`` and
+``EXAMPLE_1`` to ``EXAMPLE_3``. Every page that quotes the article takes the words from
+here, and ``tests/test_ledger_rules.py`` compares the quote with the article. ``CLAIMS``
+are the ledger's records: a claim's ``key`` names both its evidence function
+(``_evidence.py``) and its rule (``_rules.py``). Sentences of the article that no code can
+test are in ``NOT_TESTABLE``, with the reason.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 
-TITLE = "How to correctly index a PyTorch nn.ModuleDict?"
-DATE = "2025-01-30"
+# The files beside this module that it reads. A downloaded example carries them inside its
+# inlined copy of this module (docs/_ext/standalone_downloads.py), where ``__loader__``
+# gives them by name; on the site, ``__loader__`` reads them from the disk.
+DATA_FILES = ("_article.md",)
+# Its front matter (key: "value" lines between ---), then each example under its bold heading.
+FRONT_MATTER = re.compile(r'\A---\n((?:\w+: ".*"\n)+)---\n')
+EXAMPLE = re.compile(r"^\*\*Example (\d): [^\n]*\*\*\n\n```python\n(.*?)^```$", re.M | re.S)
+
+
+def _read_quote() -> tuple[dict[str, str], list[str]]:
+    """The front matter and the three Python blocks of ``_article.md``; anything else raises."""
+    path = os.path.join(os.path.dirname(__file__), DATA_FILES[0])
+    text = __loader__.get_data(path).decode("utf-8")
+    head = FRONT_MATTER.match(text)
+    meta = dict(re.findall(r'^(\w+): "(.*)"$', head.group(1), re.M)) if head else {}
+    blocks = EXAMPLE.findall(text)
+    if sorted(meta) != ["date", "id", "title"] or [n for n, _ in blocks] != ["1", "2", "3"]:
+        raise ValueError(f"{path}: not a front matter (title, date, id) and Examples 1 to 3")
+    if text.count("```") != 2 * len(blocks):
+        raise ValueError(f"{path}: a code block other than the three Python examples")
+    return meta, [code for _, code in blocks]
+
+
+_META, (EXAMPLE_1, EXAMPLE_2, EXAMPLE_3) = _read_quote()
+TITLE, DATE = _META["title"], _META["date"]
 # Our copy's front matter gives a title, a date and this id, and no site: neither do we.
-ID = "how-to-correctly-index-a-pytorch-nnmoduledict"
+ID = _META["id"]
 PUBLISHED = f'front matter of our copy: title, date {DATE}, id "{ID}"; no site or URL'
-
-# The three code examples, character for character (shown with literalinclude, run with exec).
-EXAMPLE_1 = """\
-import torch
-import torch.nn as nn
-
-class MyModel(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.layers = nn.ModuleDict({
-            'layer1': nn.Linear(10, 5),
-            'layer2': nn.Linear(5, 2)
-        })
-
-    def forward(self, x):
-        x = self.layers['layer1'](x)
-        x = self.layers['layer2'](x)
-        return x
-
-model = MyModel()
-# Correctly access and use a layer: the connection to the graph is maintained.
-output = model(torch.randn(1,10))
-loss = output.mean()
-loss.backward() # Gradient calculation works correctly.
-"""
-
-EXAMPLE_2 = """\
-import torch
-import torch.nn as nn
-
-class DynamicModel(nn.Module):
-    def __init__(self, num_layers):
-        super().__init__()
-        self.layers = nn.ModuleDict()
-        for i in range(num_layers):
-            self.layers[f'layer{i+1}'] = nn.Linear(10, 5) # Dynamic creation
-
-    def forward(self, x):
-        for name, layer in self.layers.items():
-            x = layer(x)
-        return x
-
-model = DynamicModel(3) #Create model with 3 layers.
-output = model(torch.randn(1,10))
-loss = output.mean()
-loss.backward() # Gradient calculation works correctly.
-"""
-
-EXAMPLE_3 = """\
-import torch
-import torch.nn as nn
-
-class MyModel(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.layers = nn.ModuleDict({
-            'layer1': nn.Linear(10, 5),
-            'layer2': nn.Linear(5, 2)
-        })
-
-    def forward(self, x):
-        # INCORRECT: Accessing the dictionary directly breaks the graph connection.
-        layer1 = self.layers['layer1'] #This line is incorrect!
-        x = layer1(x)
-        x = self.layers['layer2'](x)  # Even though only one line was changed the connection is affected.
-        return x
-
-model = MyModel()
-output = model(torch.randn(1,10))
-loss = output.mean()
-try:
-    loss.backward()
-except RuntimeError as e:
-    print(f"RuntimeError: {e}")  # This will likely raise a RuntimeError.
-"""
 
 EX1 = "auto_examples/article/plot_article_example1_item_access_works"
 EX2 = "auto_examples/article/plot_article_example2_crashes_as_written"

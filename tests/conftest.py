@@ -92,7 +92,8 @@ def mini_project(tmp_path) -> Path:
     examples = root / "examples"
     examples.mkdir()
     header = ROOT / "examples" / "GALLERY_HEADER.rst"
-    for src in [*ROOT.glob("examples/_*.py"), header, example_path(MINIMAL_EXAMPLE)]:
+    helpers = [*ROOT.glob("examples/_*.py"), *ROOT.glob("examples/_*.md")]
+    for src in [*helpers, header, example_path(MINIMAL_EXAMPLE)]:
         shutil.copy2(src, examples / src.name)
     (root / "docs" / "index.md").write_text(MINIMAL_INDEX)
     return root

@@ -46,7 +46,7 @@ def test_no_python_block_on_the_site_goes_unexecuted(site):
             if is_example and language == "Python":  # a code cell sphinx-gallery ran
                 continue
             if is_example and block.find_parent("div", class_="guide-article-quote"):
-                # The article's code, quoted from _article.py: the page must exec that text.
+                # The article's code, quoted from _article.md: the page must exec that text.
                 name = quoted_example(block)
                 script = example_path(f"{html.stem}.py").read_text(encoding="utf-8")
                 assert re.search(rf"(run|exec)\({name}\b", script), (relative, name)
@@ -92,6 +92,9 @@ def test_each_article_page_shows_its_example_quoted_from_the_one_module(site):
     for page, name in ((EXAMPLE1, "EXAMPLE_1"), (EXAMPLE2, "EXAMPLE_2"), (MYTHS, "EXAMPLE_3")):
         quoted = soup(site.html / page).select("div.guide-article-quote div[class*=highlight-]")
         assert [quoted_example(q) for q in quoted] == [name], page
+        # Shown by the article-code directive (docs/_ext/article_quote.py): from _article.
+        script = example_path(page.split("/")[-1].removesuffix(".html") + ".py").read_text("utf-8")
+        assert re.findall(r"^#\s+\.\. article-code:: (\w+)$", script, re.M) == [name], page
     # On the myths page the quoted Example 3 comes first, before any code cell or output.
     body = soup(site.html / MYTHS).select_one("section")
     first = body.select_one("div[class*=highlight-], div.sphx-glr-script-out")

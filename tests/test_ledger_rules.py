@@ -115,11 +115,30 @@ def sentences(article: str) -> list[str]:
     return segments
 
 
+QUOTE = ROOT / "examples" / "_article.md"
+# A front matter, and an example's bold heading line with its fenced Python block.
+HEAD = re.compile(r"\A---\n.*?\n---\n", re.S)
+EXAMPLE = re.compile(r"^\*\*Example \d: [^\n]*\*\*\n\n```python\n.*?^```\n", re.M | re.S)
+NOTE = re.compile(r"<!--\n.*?\n-->\n", re.S)
+
+
+def test_the_quote_is_the_articles_front_matter_and_code_blocks_verbatim(article):
+    """_article.md: the article's front matter, our note, then its three examples as it has them."""
+    quote = QUOTE.read_text(encoding="utf-8")
+    examples = EXAMPLE.findall(article)
+    assert len(examples) == 3 == article.count("```python")
+    assert quote == HEAD.match(article).group() + NOTE.search(quote).group() + "\n" + "\n".join(
+        examples
+    )
+    assert quote.count("```") == 6 and "_article.py" in NOTE.search(quote).group()
+
+
 def test_the_article_module_matches_the_article(article):
     blocks = re.findall(r"```python\n(.*?)```", article, re.S)
     assert [_article.EXAMPLE_1, _article.EXAMPLE_2, _article.EXAMPLE_3] == blocks
     meta = front_matter(article)
     assert (meta["title"], meta["date"], meta["id"]) == (_article.TITLE, _article.DATE, _article.ID)
+    assert _article.DATA_FILES == (QUOTE.name,)
     words = plain(article)
     for claim in _article.CLAIMS:
         for quote in (claim.quote, *claim.also):
@@ -140,8 +159,17 @@ def test_every_sentence_of_the_article_is_judged_or_said_untestable(article):
 
 
 def test_the_article_code_is_in_no_other_file():
-    others = [p for p in ROOT.glob("examples/*.py") if p.name != "_article.py"]
-    others += list(ROOT.glob("docs/**/*.md"))
+    """No five lines in a row of the article's code outside _article.md, in any source."""
+    sources = ("*.*", *(f"{d}/**/*.*" for d in ("examples", "docs", "tests", ".ci", ".github")))
+    generated = {"auto_examples", "__pycache__", "_build", "build"}
+    others = [
+        p
+        for pattern in sources
+        for p in ROOT.glob(pattern)
+        if p.is_file() and p != QUOTE and p.suffix not in (".png", ".svg", ".ico", ".pyc")
+        and not generated & set(p.relative_to(ROOT).parts)
+    ]
+    assert len(others) > 50 and ROOT / "examples" / "_article.py" in others
     for code in (_article.EXAMPLE_1, _article.EXAMPLE_2, _article.EXAMPLE_3):
         lines = code.splitlines()
         runs = ["\n".join(lines[i : i + 5]) for i in range(len(lines) - 4)]

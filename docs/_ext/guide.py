@@ -2,8 +2,9 @@
 
 * **No stale outputs.** sphinx-gallery re-executes an example only when the example's
   own source changes (it keeps an ``.md5`` of it). We also fingerprint what produces
-  the outputs: torch and Python versions, ``requirements.txt``, ``conf.py`` and the
-  helper modules ``examples/_*.py``. When the fingerprint differs from the one the cached outputs were
+  the outputs: torch and Python versions, ``requirements.txt``, ``conf.py``, the
+  helper modules ``examples/_*.py`` and the files they read (``examples/_*.md``: the
+  article's quote). When the fingerprint differs from the one the cached outputs were
   made with, every cached ``.md5`` is deleted, so every example runs again.
 * **Reproducible downloads.** sphinx-gallery's zips record the files' modification
   times; they are rewritten with one fixed time, so two builds give the same bytes.
@@ -28,8 +29,9 @@ from docutils import nodes
 FINGERPRINT_FILE = ".environment.json"
 # Files whose content shapes the examples' outputs, relative to the config directory:
 # the build's requirements (requirements.txt; not the tests' or the bench's tools, which
-# change no output), the configuration and the helper modules the examples import.
-FINGERPRINTED_FILES = ("requirements.txt", "conf.py", "examples/_*.py")
+# change no output), the configuration, the helper modules the examples import and the
+# files those read (DATA_FILES, see standalone_downloads.py).
+FINGERPRINTED_FILES = ("requirements.txt", "conf.py", "examples/_*.py", "examples/_*.md")
 
 
 def fingerprint(confdir: Path) -> dict[str, str]:

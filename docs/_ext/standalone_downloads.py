@@ -7,6 +7,13 @@
   downloadable copies get the source of every helper they need (recursively) inlined
   in a clearly delimited block, registered as the module it replaces, so the
   unchanged ``from _helper import ...`` lines work in an empty folder.
+  A helper that reads files beside it (``_article.py`` reads ``_article.md``) names
+  them in a module-level tuple of string literals, ``DATA_FILES = ("_article.md",)``,
+  and reads each through its ``__loader__`` (the PEP 302 resource protocol:
+  ``__loader__.get_data(path)``). On the site that is the import system's loader,
+  which reads the disk; in a download, the inlined helper's ``__loader__`` returns the
+  files embedded next to its source, by file name. A named file that is missing, or a
+  ``DATA_FILES`` that is not such a tuple, fails the build.
 * **Verdict cards.** An example that draws no figure would get sphinx-gallery's
   placeholder thumbnail. It gets a card showing its title instead (the title states
   the finding), drawn with matplotlib, with fixed metadata so two builds give the
@@ -35,16 +42,27 @@ END = "# ---- End of the inlined helpers " + "-" * 56
 NOTEBOOK_TITLE = "## Helpers from the site (inlined)"
 INTRO = """\
 # On the site this example imports small helper modules that sit next to it
-# (examples/{names}). So that this download runs on its own,
-# their source is inlined here and registered under the module names it imports.
+# (examples/{names}).
+# So that this download runs on its own, they are inlined here, each module
+# registered under the name it imports.
 import linecache
+import os
 import sys
 import types
 
 
-def _inline_module(name, source):
+class _EmbeddedFiles:  # an inlined helper's __loader__: the files it reads, by name
+    def __init__(self, files):
+        self.files = files
+
+    def get_data(self, path):
+        return self.files[os.path.basename(path)].encode("utf-8")
+
+
+def _inline_module(name, source, files=None):
     module = types.ModuleType(name)
     module.__file__ = f"<inlined {{name}}.py>"
+    module.__loader__ = _EmbeddedFiles(files or {{}})
     sys.modules[name] = module
     linecache.cache[module.__file__] = (len(source), None, source.splitlines(True), module.__file__)
     exec(compile(source, module.__file__, "exec"), module.__dict__)
@@ -85,12 +103,44 @@ def helpers_needed(source: str, folder: Path, examples_root: Path) -> list[Path]
     return order
 
 
+def data_files(helper: Path) -> list[Path]:
+    """The files beside ``helper`` that it reads: its module-level ``DATA_FILES``."""
+    for statement in ast.parse(helper.read_text(encoding="utf-8")).body:
+        targets = statement.targets if isinstance(statement, ast.Assign) else []
+        if any(isinstance(t, ast.Name) and t.id == "DATA_FILES" for t in targets):
+            names = ast.literal_eval(statement.value)
+            if not (isinstance(names, tuple) and all(isinstance(n, str) for n in names)):
+                raise ValueError(f"{helper}: DATA_FILES is not a tuple of file names")
+            files = [helper.with_name(n) for n in names]
+            missing = [f.name for f in files if not f.is_file()]
+            if missing:
+                raise ValueError(f"{helper}: DATA_FILES names missing files {missing}")
+            return files
+    return []
+
+
 def inlined_block(helpers: list[Path]) -> str:
-    names = ", ".join(f"{p.name}" for p in helpers)
+    files = {path: data_files(path) for path in helpers}
+    names = ", ".join(p.name for p in helpers) + "".join(
+        f"; {path.name} reads {', '.join(p.name for p in files[path])}"
+        for path in helpers
+        if files[path]
+    )
     parts = [BEGIN, INTRO.format(names=names)]
     for path in helpers:
-        parts.append(f"\n# examples/{path.name}, registered as the module {path.stem}:")
-        parts.append(f"_inline_module({path.stem!r}, {_literal(path.read_text(encoding='utf-8'))})")
+        source = _literal(path.read_text(encoding="utf-8"))
+        if not files[path]:
+            parts.append(f"\n# examples/{path.name}, registered as the module {path.stem}:")
+            parts.append(f"_inline_module({path.stem!r}, {source})")
+            continue
+        texts = {p.name: p.read_text(encoding="utf-8") for p in files[path]}
+        data = ", ".join(f"{name!r}: {_literal(text)}" for name, text in texts.items())
+        read = ", ".join(texts)
+        parts.append(
+            f"\n# examples/{path.name}, registered as the module {path.stem}, with the files"
+            f" it reads ({read}):"
+        )
+        parts.append(f"_inline_module(\n    {path.stem!r},\n    {source},\n    {{{data}}},\n)")
     parts.append(END)
     return "\n".join(parts) + "\n"
 

@@ -11,15 +11,12 @@ the model.
 # %%
 # The article's Example 1, as published
 # -------------------------------------
-# Quoted exactly, comments included, from ``_article.py``, the one place the site
+# Quoted exactly, comments included, from ``_article.md``, the one place the site
 # keeps the article's code:
 #
 # .. container:: guide-article-quote
 #
-#    .. literalinclude:: /../examples/_article.py
-#       :language: python
-#       :start-after: EXAMPLE_1 = """
-#       :end-before: """
+#    .. article-code:: EXAMPLE_1
 #
 # We run that text with ``exec`` after ``torch.manual_seed(0)`` (so that every build
 # prints the same numbers); ``run`` returns the names it defined.

@@ -12,15 +12,12 @@ works for any number of layers from one up (run below with 1, 3 and 6).
 # %%
 # The article's Example 2, as published
 # -------------------------------------
-# Quoted exactly, comments included, from ``_article.py``, the one place the site
+# Quoted exactly, comments included, from ``_article.md``, the one place the site
 # keeps the article's code:
 #
 # .. container:: guide-article-quote
 #
-#    .. literalinclude:: /../examples/_article.py
-#       :language: python
-#       :start-after: EXAMPLE_2 = """
-#       :end-before: """
+#    .. article-code:: EXAMPLE_2
 #
 # We run that text with ``exec`` after ``torch.manual_seed(0)``. Its forward pass,
 # ``output = model(torch.randn(1,10))``, raises; ``expect_error`` shows the error this

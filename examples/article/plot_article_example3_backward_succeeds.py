@@ -9,15 +9,12 @@ The article's Example 3 is titled "Incorrect Indexing" and says its ``loss.backw
 # %%
 # The article's Example 3, as published
 # -------------------------------------
-# Quoted exactly, comments included, from ``_article.py``, the one place the site
+# Quoted exactly, comments included, from ``_article.md``, the one place the site
 # keeps the article's code:
 #
 # .. container:: guide-article-quote
 #
-#    .. literalinclude:: /../examples/_article.py
-#       :language: python
-#       :start-after: EXAMPLE_3 = """
-#       :end-before: """
+#    .. article-code:: EXAMPLE_3
 #
 # What it does
 # ------------
