@@ -90,7 +90,8 @@ Output produced at build time by torch ``{torch}`` on Python ``{python}``, CPU.
 TITLE = re.compile(r"^\.\. _sphx_glr_.+?:\n\n+.+\n=+\n", re.MULTILINE)
 # sphinx-gallery's "Go to the end to download" note, the first thing on the page.
 DOWNLOAD_NOTE = re.compile(
-    r"^\.\. only:: html\n\n    \.\. note::\n        :class: sphx-glr-download-link-note\n(?:\n|        .*\n)*",
+    r"^\.\. only:: html\n\n    \.\. note::\n"
+    r"        :class: sphx-glr-download-link-note\n(?:\n|        .*\n)*",
     re.MULTILINE,
 )
 # The download buttons at the end of the page, with the label the note linked to.
@@ -128,7 +129,8 @@ def add_stamp(app, docname: str, source: list[str]) -> None:
         raise ValueError(f"{docname}: no example title found to put the stamp under")
     stamp = STAMP.format(**environment())
     buttons = downloads.group(0).replace(
-        "sphx-glr-footer sphx-glr-footer-example", "sphx-glr-footer sphx-glr-footer-example guide-downloads"
+        "sphx-glr-footer sphx-glr-footer-example",
+        "sphx-glr-footer sphx-glr-footer-example guide-downloads",
     )
     for long, short in BUTTON_LABELS:
         buttons = re.sub(rf"`{long}: [^<`]+ <", f"`{short} <", buttons)
