@@ -11,7 +11,9 @@ NOT_FOR_DISK = {"404.html"}
 
 
 def html_pages(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.html") if p.relative_to(root).as_posix() not in NOT_FOR_DISK)
+    return sorted(
+        p for p in root.rglob("*.html") if p.relative_to(root).as_posix() not in NOT_FOR_DISK
+    )
 
 
 class Visit:
@@ -25,7 +27,12 @@ class Visit:
         page.on("request", lambda r: self.requests.append(r.url))
         page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
         page.on("response", lambda r: self.statuses.__setitem__(r.url, r.status))
-        page.on("console", lambda m: m.type in ("error", "warning") and self.console.append(f"{m.type}: {m.text}"))
+        page.on(
+            "console",
+            lambda m: (
+                m.type in ("error", "warning") and self.console.append(f"{m.type}: {m.text}")
+            ),
+        )
         page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
         page.goto(url, wait_until="load")
 
@@ -47,6 +54,8 @@ def search(chromium, html_root: Path, query: str) -> tuple[list[str], Visit]:
     url = html_root.joinpath("search.html").as_uri() + "?q=" + query
     result, page = visit(chromium, url)
     page.wait_for_selector("#search-results p.search-summary", timeout=15000)
-    hits = page.eval_on_selector_all("#search-results ul.search li a", "links => links.map(a => a.href)")
+    hits = page.eval_on_selector_all(
+        "#search-results ul.search li a", "links => links.map(a => a.href)"
+    )
     page.context.close()
     return [Path(unquote(urlparse(h).path)).relative_to(html_root).as_posix() for h in hits], result
