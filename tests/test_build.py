@@ -34,7 +34,8 @@ def test_example1_output_is_on_its_page(site):
     outputs = "\n".join(block.get_text() for block in doc.select("div.sphx-glr-script-out"))
     for name, shape in [("layers.layer1.weight", "(5, 10)"), ("layers.layer1.bias", "(5,)"),
                         ("layers.layer2.weight", "(2, 5)"), ("layers.layer2.bias", "(2,)")]:
-        assert re.search(rf"{re.escape(name)}\s+grad {re.escape(shape)}\s+sum [+-]\d", outputs), outputs
+        pattern = rf"{re.escape(name)}\s+grad {re.escape(shape)}\s+sum [+-]\d"
+        assert re.search(pattern, outputs), outputs
 
 
 def test_every_example_page_is_stamped_with_the_versions_that_ran_it(site):
