@@ -30,7 +30,9 @@ PYTHON = {"python", "python3", "py", "pycon", "ipython", "ipython3", "default"}
 
 def code_blocks(html: BeautifulSoup):
     for block in html.select('div[class*="highlight-"]'):
-        language = next(c for c in block["class"] if c.startswith("highlight-")).removeprefix("highlight-")
+        language = next(
+            c for c in block["class"] if c.startswith("highlight-")
+        ).removeprefix("highlight-")
         yield block, language
 
 
@@ -104,7 +106,12 @@ def test_each_article_page_shows_its_example_quoted_from_the_one_module(site):
 def test_the_myths_page_shows_backward_succeeding_with_bit_equal_everything(site):
     text = "\n".join(outputs(site, MYTHS))
     assert "printed by Example 3: '' | raised: None" in text  # the except branch never ran
-    for name in ("layers.layer1.weight", "layers.layer1.bias", "layers.layer2.weight", "layers.layer2.bias"):
+    for name in (
+        "layers.layer1.weight",
+        "layers.layer1.bias",
+        "layers.layer2.weight",
+        "layers.layer2.bias",
+    ):
         grad_sum = re.search(rf"^{re.escape(name)}\s+grad \(.*\|grad\| sum (\S+)$", text, re.M)
         assert grad_sum and float(grad_sum.group(1)) > 0, name
         for row in (name, name + ".grad"):  # initial weights and gradients, three variants
@@ -166,11 +173,17 @@ def test_the_ledger_table_is_on_the_first_screen_and_reads_as_cards_on_a_phone(s
     for width, height in ((1280, 900), (390, 844)):
         page = chromium.new_page(viewport={"width": width, "height": height})
         page.goto((site.html / LEDGER).as_uri())
-        top = page.evaluate("document.querySelector('table.claims-ledger').getBoundingClientRect().top")
+        top = page.evaluate(
+            "document.querySelector('table.claims-ledger').getBoundingClientRect().top"
+        )
         assert top < height, (width, top)
-        align = page.evaluate("getComputedStyle(document.querySelector('table.claims-ledger td')).textAlign")
+        align = page.evaluate(
+            "getComputedStyle(document.querySelector('table.claims-ledger td')).textAlign"
+        )
         assert align in ("left", "start")
-        display = page.evaluate("getComputedStyle(document.querySelector('table.claims-ledger tr')).display")
+        display = page.evaluate(
+            "getComputedStyle(document.querySelector('table.claims-ledger tr')).display"
+        )
         assert display == ("block" if width < 500 else "table-row"), width
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= width, (width, overflow)
