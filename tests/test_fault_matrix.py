@@ -1,4 +1,4 @@
-"""The fault matrix: every mistake fails the build, naming the file (and line), and no output goes stale.
+"""The fault matrix: each mistake fails the build, naming its file (and line); no output goes stale.
 
 Each case is written into a temporary copy of the project (the ``mini_project`` fixture:
 the real configuration, one example, a one-page docs/).
@@ -57,7 +57,10 @@ def test_an_expected_error_that_is_not_raised_fails_the_build(mini_project):
     add_example(mini_project, "plot_not_raising.py", NOT_RAISING)
     result = make(mini_project, "html")
     assert_fails_naming(result, r'File ".*plot_not_raising\.py", line 10')
-    assert "AssertionError: expected KeyError matching 'missing'; nothing was raised" in output_of(result)
+    assert (
+        "AssertionError: expected KeyError matching 'missing'; nothing was raised"
+        in output_of(result)
+    )
 
 
 def test_a_wrong_doctest_fails_make_doctest(mini_project):
@@ -94,7 +97,9 @@ def test_a_changed_environment_fingerprint_reexecutes_the_examples(mini_project)
         assert rebuilt.returncode == 0, output_of(rebuilt)[-3000:]
         assert examples_executed(output_of(rebuilt)) == 1, changed
 
-    page = mini_project / "build" / "html" / "auto_examples" / MINIMAL_EXAMPLE.replace(".py", ".html")
+    page = (
+        mini_project / "build" / "html" / "auto_examples" / MINIMAL_EXAMPLE.replace(".py", ".html")
+    )
     assert "layers.layer1.weight" in page.read_text()
 
 
@@ -135,24 +140,33 @@ def test_a_claim_whose_evidence_flips_fails_the_build(mini_project):
 
 def test_a_broken_cross_reference_fails_the_build(mini_project):
     append_to_index(mini_project, "\nSee {doc}`/no-such-page`.\n")
-    assert_fails_naming(make(mini_project, "html"), r"index\.md:\d+: WARNING: unknown document: '/no-such-page'")
+    assert_fails_naming(
+        make(mini_project, "html"), r"index\.md:\d+: WARNING: unknown document: '/no-such-page'"
+    )
 
 
 def test_a_missing_page_in_a_toctree_fails_the_build(mini_project):
     append_to_index(mini_project, "\n```{toctree}\nno-such-page\n```\n")
     assert_fails_naming(
-        make(mini_project, "html"), r"index\.md:\d+: WARNING: toctree contains reference to nonexisting document 'no-such-page'"
+        make(mini_project, "html"),
+        r"index\.md:\d+: WARNING: toctree contains reference to nonexisting document "
+        r"'no-such-page'",
     )
 
 
 def test_malformed_myst_fails_the_build(mini_project):
     append_to_index(mini_project, "\n```{no-such-directive}\nbody\n```\n")
-    assert_fails_naming(make(mini_project, "html"), r"index\.md:\d+: WARNING: Unknown directive type: 'no-such-directive'")
+    assert_fails_naming(
+        make(mini_project, "html"),
+        r"index\.md:\d+: WARNING: Unknown directive type: 'no-such-directive'",
+    )
 
 
 def test_malformed_rest_in_an_example_fails_the_build(mini_project):
     add_example(mini_project, "plot_bad_rest.py", '"""\nA title\n=====\n\nText.\n"""\n\nx = 1\n')
-    assert_fails_naming(make(mini_project, "html"), r"plot_bad_rest\.rst:\d+: WARNING: Title underline too short")
+    assert_fails_naming(
+        make(mini_project, "html"), r"plot_bad_rest\.rst:\d+: WARNING: Title underline too short"
+    )
 
 
 SLOW = '''"""
@@ -185,7 +199,9 @@ def test_a_build_killed_while_running_examples_recovers_on_the_next_build(mini_p
     )
     deadline = time.monotonic() + 120
     while not marker.exists():
-        assert build.poll() is None and time.monotonic() < deadline, "the build never reached plot_zz_b"
+        assert build.poll() is None and time.monotonic() < deadline, (
+            "the build never reached plot_zz_b"
+        )
         time.sleep(0.2)
     os.killpg(build.pid, signal.SIGKILL)
     build.wait()
@@ -266,7 +282,9 @@ def test_a_hung_rank_fails_the_build_within_60_s_naming_the_example(mini_project
     marker = two_rank_example(
         mini_project, tmp_path, "plot_hung_rank", TWO_RANKS, what="hangs", wrong="time.sleep(3600)"
     )
-    result = subprocess.run(make_command(mini_project, "html"), capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        make_command(mini_project, "html"), capture_output=True, text=True, timeout=900
+    )
     assert seconds_since(marker) < 60
     assert_fails_naming(result, r'File ".*plot_hung_rank\.py", line 24')
     # Rank 0 gives up waiting for rank 1 (the process group's timeout); rank 1 is killed.
@@ -283,7 +301,9 @@ def test_a_crashed_rank_and_stuck_ranks_fail_the_build_within_60_s(mini_project,
         what="raises", wrong='raise ValueError("rank 1 gives up")',
     )
     stuck = two_rank_example(mini_project, tmp_path, "plot_stuck_ranks", STUCK)
-    result = subprocess.run(make_command(mini_project, "html"), capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        make_command(mini_project, "html"), capture_output=True, text=True, timeout=900
+    )
     # The examples run one after the other: the crashed one had failed before the ranks
     # of the stuck one started.
     assert seconds_since(crashed) - seconds_since(stuck) < 60
