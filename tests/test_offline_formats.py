@@ -17,11 +17,17 @@ LOADING = {
     "script": "src", "img": "src", "iframe": "src", "source": "src", "audio": "src",
     "video": "src", "embed": "src", "object": "data", "input": "src",
 }
+# <link rel=...> values for which a browser loads the href by itself.
+LOADING_RELS = {
+    "stylesheet", "preload", "modulepreload", "icon", "prefetch", "preconnect", "dns-prefetch",
+}
 # res:/// names a font built into the e-book reader (Sphinx's epub.css): no network.
 REMOTE = re.compile(r"^(?!res:///)(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 CSS_LOAD = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])([^'")\s]+)""")
 # JavaScript that would fetch, import or inject something from an absolute address.
-JS_LOAD = re.compile(r"""(?:fetch|import|importScripts|\.src\s*=|loadScript)\s*\(?\s*['"`](?:https?:)?//""")
+JS_LOAD = re.compile(
+    r"""(?:fetch|import|importScripts|\.src\s*=|loadScript)\s*\(?\s*['"`](?:https?:)?//"""
+)
 
 
 def remote_loads(root: Path) -> list[str]:
@@ -29,28 +35,49 @@ def remote_loads(root: Path) -> list[str]:
     for html in root.rglob("*.html"):
         page = soup(html)
         for tag, attribute in LOADING.items():
-            found += [f"{html.name}: <{tag} {attribute}={e[attribute]}>" for e in page.find_all(tag) if REMOTE.match(e.get(attribute, ""))]
+            found += [
+                f"{html.name}: <{tag} {attribute}={e[attribute]}>"
+                for e in page.find_all(tag)
+                if REMOTE.match(e.get(attribute, ""))
+            ]
         for link in page.find_all("link", href=True):
-            if REMOTE.match(link["href"]) and set(link.get("rel", [])) & {"stylesheet", "preload", "modulepreload", "icon", "prefetch", "preconnect", "dns-prefetch"}:
+            if REMOTE.match(link["href"]) and set(link.get("rel", [])) & LOADING_RELS:
                 found.append(f"{html.name}: <link rel={link['rel']} href={link['href']}>")
         for style in page.find_all("style"):
-            found += [f"{html.name}: inline style loads {u}" for u in CSS_LOAD.findall(style.get_text()) if REMOTE.match(u)]
+            found += [
+                f"{html.name}: inline style loads {u}"
+                for u in CSS_LOAD.findall(style.get_text())
+                if REMOTE.match(u)
+            ]
     for css in root.rglob("*.css"):
-        found += [f"{css.name}: loads {u}" for u in CSS_LOAD.findall(css.read_text(encoding="utf-8")) if REMOTE.match(u)]
+        found += [
+            f"{css.name}: loads {u}"
+            for u in CSS_LOAD.findall(css.read_text(encoding="utf-8"))
+            if REMOTE.match(u)
+        ]
     for js in root.rglob("*.js"):
-        found += [f"{js.name}: {m.group(0)}" for m in JS_LOAD.finditer(js.read_text(encoding="utf-8"))]
+        found += [
+            f"{js.name}: {m.group(0)}" for m in JS_LOAD.finditer(js.read_text(encoding="utf-8"))
+        ]
     return found
 
 
 def test_the_scan_catches_cdn_loads(tmp_path):
-    (tmp_path / "a.html").write_text('<script src="https://cdn.example/x.js"></script><link rel="stylesheet" href="//fonts.example/f.css">')
+    (tmp_path / "a.html").write_text(
+        '<script src="https://cdn.example/x.js"></script>'
+        '<link rel="stylesheet" href="//fonts.example/f.css">'
+    )
     (tmp_path / "b.css").write_text("@font-face { src: url('https://fonts.example/f.woff2') }")
     (tmp_path / "c.js").write_text('fetch("https://api.example/data")')
     assert len(remote_loads(tmp_path)) == 4
 
 
 def test_nothing_is_loaded_from_another_origin(site, dist):
-    for root in (site.html, dist / "moduledict-corrected-single-page", site.root / "build" / "epub"):
+    for root in (
+        site.html,
+        dist / "moduledict-corrected-single-page",
+        site.root / "build" / "epub",
+    ):
         assert remote_loads(root) == [], root
 
 
@@ -71,10 +98,15 @@ def test_the_epub_is_a_valid_epub_container(dist):
         container = ElementTree.fromstring(book.read("META-INF/container.xml"))
         opf_path = container.find(".//{*}rootfile").get("full-path")
         opf = ElementTree.fromstring(book.read(opf_path))
-        manifest = {item.get("id"): item.get("href") for item in opf.iterfind(".//{*}manifest/{*}item")}
+        manifest = {
+            item.get("id"): item.get("href") for item in opf.iterfind(".//{*}manifest/{*}item")
+        }
         base = Path(opf_path).parent
         names = set(book.namelist())
-        assert manifest and all(unquote((base / href).as_posix()).removeprefix("./") in names for href in manifest.values())
+        assert manifest and all(
+            unquote((base / href).as_posix()).removeprefix("./") in names
+            for href in manifest.values()
+        )
         spine = [manifest[ref.get("idref")] for ref in opf.iterfind(".//{*}spine/{*}itemref")]
         assert any("plot_article_example3_backward_succeeds" in href for href in spine)
         assert book.testzip() is None
