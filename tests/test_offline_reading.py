@@ -52,15 +52,21 @@ def search_excerpts(chromium, url: str) -> tuple[list[str], list[str], object]:
     """The links and the excerpts (p.context) a search page shows once it has finished."""
     result, page = visit(chromium, url)
     page.wait_for_selector("#search-results p.search-summary", timeout=15000)
-    links = page.eval_on_selector_all("#search-results ul.search li > a", "as => as.map(a => a.href)")
+    links = page.eval_on_selector_all(
+        "#search-results ul.search li > a", "as => as.map(a => a.href)"
+    )
     excerpts = page.eval_on_selector_all("#search-results li p.context",
                                          "ps => ps.map(p => p.textContent.trim())")
     page.context.close()
     return links, excerpts, result
 
 
-def test_search_results_show_excerpts_when_served_and_titles_alone_from_disk(site, hosted, chromium):
-    links, excerpts, result = search_excerpts(chromium, hosted + "/search.html?q=ModuleDict+backward")
+def test_search_results_show_excerpts_when_served_and_titles_alone_from_disk(
+    site, hosted, chromium
+):
+    links, excerpts, result = search_excerpts(
+        chromium, hosted + "/search.html?q=ModuleDict+backward"
+    )
     assert hosted + "/" + MYTHS_PAGE in links
     assert len(excerpts) == len(links) and all(excerpts), excerpts[:3]
     assert not result.console and not result.failed
@@ -75,7 +81,9 @@ def test_search_results_show_excerpts_when_served_and_titles_alone_from_disk(sit
 def test_search_from_disk_finds_a_pasted_error_message(site, chromium):
     page = soup(site.html / "auto_examples/article/plot_article_example2_crashes_as_written.html")
     outputs = [o.get_text() for o in page.select("div.sphx-glr-script-out")]
-    error = next(line for out in outputs for line in out.splitlines() if line.startswith("RuntimeError:"))
+    error = next(
+        line for out in outputs for line in out.splitlines() if line.startswith("RuntimeError:")
+    )
     hits, result = search(chromium, site.html, error)
     assert "auto_examples/article/plot_article_example2_crashes_as_written.html" in hits, error
     assert not result.console
@@ -112,16 +120,24 @@ def test_404_page_works_at_any_depth(hosted, chromium, missing):
     result, page = visit(chromium, hosted + missing)
     assert page.title().startswith("Page not found")
     assert page.evaluate("getComputedStyle(document.body).fontFamily") != "Times New Roman"
-    # The page itself answers 404 (Chromium reports that once on the console); nothing else may fail.
-    assert {url: status for url, status in result.statuses.items() if status >= 400} == {hosted + missing: 404}
-    assert result.console == ["error: Failed to load resource: the server responded with a status of 404 (Not Found)"]
+    # The page itself answers 404 (Chromium reports that once on the console); nothing else
+    # may fail.
+    error_statuses = {url: status for url, status in result.statuses.items() if status >= 400}
+    assert error_statuses == {hosted + missing: 404}
+    assert result.console == [
+        "error: Failed to load resource: the server responded with a status of 404 (Not Found)"
+    ]
     assert not result.failed and all(u.startswith(hosted) for u in result.requests)
     home = page.eval_on_selector("a.sidebar-brand", "a => a.href")
     assert page.context.request.get(home).status == 200
     page.context.close()
 
 
-A11Y_PAGES = ["index.html", MYTHS_PAGE, "auto_examples/article/plot_article_example1_item_access_works.html"]
+A11Y_PAGES = [
+    "index.html",
+    MYTHS_PAGE,
+    "auto_examples/article/plot_article_example1_item_access_works.html",
+]
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -154,11 +170,16 @@ def test_search_lands_on_the_page_of_every_error_the_guide_shows(site, chromium)
     """A reader who pastes an error's message into the search finds the page that shows it."""
     errors = shown_errors(site)
     texts = page_texts(site)
-    del texts[ERROR_INDEX_PAGE]  # it quotes every error; the page that explains it must be found too
+    # The error index quotes every error; the page that explains it must be found too.
+    del texts[ERROR_INDEX_PAGE]
     lost = []
     for error in errors:
         # What a reader pastes: the line that names the exception.
-        pasted = next(line for line in error.splitlines() if re.match(r"[\w.]+(Error|Exception|Hit|Warning)\b", line))
+        pasted = next(
+            line
+            for line in error.splitlines()
+            if re.match(r"[\w.]+(Error|Exception|Hit|Warning)\b", line)
+        )
         hits, _ = search(chromium, site.html, pasted)
         if not any(rendered(error) in texts.get(hit, "") for hit in hits):
             lost.append(pasted)
