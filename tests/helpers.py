@@ -5,6 +5,9 @@ A plain module (the tests import it as ``helpers``); the fixtures are in ``conft
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import json
 import os
 import re
@@ -12,6 +15,8 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,3 +187,34 @@ def isolated(unshare: list[str], command: list[str], interfaces: Path) -> list[s
     script = (f"ip link set lo up && ip -o link show > {shlex.quote(str(interfaces))} "
               f"&& exec {shlex.join(command)}")
     return [*unshare, "sh", "-c", script]
+
+
+class StaticHost(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder like a static host: unknown paths get 404.html with status 404."""
+
+    def send_error(self, code, message=None, explain=None):
+        if code != 404:
+            return super().send_error(code, message, explain)
+        body = Path(self.directory, "404.html").read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` with :class:`StaticHost` on 127.0.0.1 (a free port) while the block
+    runs; yields the base URL, without a trailing slash."""
+    handler = functools.partial(StaticHost, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -3,10 +3,8 @@ ranks first in the search for a pasted error message (from disk and over HTTP)."
 
 from __future__ import annotations
 
-import http.server
 import json
 import re
-import threading
 from pathlib import Path
 from urllib.parse import quote, unquote, urlparse
 
@@ -21,6 +19,7 @@ from helpers import (
     make,
     output_of,
     rendered,
+    serve,
     shown_errors,
     shown_errors_by_source,
     soup,
@@ -193,18 +192,10 @@ def pasted_messages(site) -> list[str]:
     return [next(e for e in errors if part in e) for part in PASTED]
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def served(site):
-    handler = lambda *a, **k: _Quiet(*a, directory=str(site.html), **k)  # noqa: E731
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    with serve(site.html) as base:
+        yield base + "/"
 
 
 def ranked(chromium, base: str, query: str):

@@ -5,9 +5,7 @@ widths, light and dark: tests/test_readers.py.)"""
 
 from __future__ import annotations
 
-import http.server
 import re
-import threading
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -18,6 +16,7 @@ from helpers import (
     MYTHS_PAGE,
     page_texts,
     rendered,
+    serve,
     shown_errors,
     soup,
 )
@@ -89,30 +88,10 @@ def test_search_from_disk_finds_a_pasted_error_message(site, chromium):
     assert not result.console
 
 
-class _Hosting(http.server.SimpleHTTPRequestHandler):
-    """Serves a folder like a static host: unknown paths get 404.html with status 404."""
-
-    def send_error(self, code, message=None, explain=None):
-        if code != 404:
-            return super().send_error(code, message, explain)
-        body = Path(self.directory, "404.html").read_bytes()
-        self.send_response(404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def hosted(site):
-    handler = lambda *a, **k: _Hosting(*a, directory=str(site.html), **k)  # noqa: E731
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve(site.html) as base:
+        yield base
 
 
 @pytest.mark.parametrize("missing", ["/nope.html", "/auto_examples/nope.html", "/a/b/c/d/nope"])
