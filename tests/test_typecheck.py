@@ -8,7 +8,14 @@ import pytest
 from helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
-from typecheck import Diagnostic, expected_diagnostics, mismatch, run_mypy, run_snippet  # noqa: E402
+from typecheck import (  # noqa: E402
+    Diagnostic,
+    cache_dir,
+    expected_diagnostics,
+    mismatch,
+    run_mypy,
+    run_snippet,
+)
 
 TORCH_SNIPPET = """\
 import torch
@@ -22,7 +29,8 @@ md.k(torch.zeros(1, 2))  # E: "Tensor" not callable  [operator]
 
 @pytest.fixture(scope="session")
 def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("mypy_cache")
+    """The cache the builds use (mypy checks each entry against its source)."""
+    return cache_dir(tmp_path_factory.mktemp("build"))
 
 
 def test_expectations_are_read_from_the_comments():
@@ -71,3 +79,11 @@ def test_the_typing_page_claim_holds_for_torch(cache):
 def test_a_snippet_that_raises_fails(cache):
     with pytest.raises(ZeroDivisionError):
         run_snippet("snippet1.py", "1 / 0\n")
+
+
+def test_the_cache_outlives_the_build_or_stays_inside_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert cache_dir(tmp_path / "build").is_relative_to(tmp_path / "cache")
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-folder"))
+    assert cache_dir(tmp_path / "build") == tmp_path / "build" / "mypy_cache"
