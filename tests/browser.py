@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 # 404.html uses absolute links (/_static/...) so that it works at any depth when hosted;
 # it is checked over HTTP in test_404_page_works_at_any_depth instead.
@@ -59,3 +59,33 @@ def search(chromium, html_root: Path, query: str) -> tuple[list[str], Visit]:
     )
     page.context.close()
     return [Path(unquote(urlparse(h).path)).relative_to(html_root).as_posix() for h in hits], result
+
+
+# Search again in the page already open, as its own search box would: the address shows the
+# new query (search-scorer.js reads it), the old results go, Sphinx's search runs.
+SEARCH_AGAIN = """(query) => {
+  history.replaceState(null, "", "?q=" + encodeURIComponent(query));
+  document.getElementById("search-results").replaceChildren();
+  Search.performSearch(query);
+}"""
+SEARCH_DONE = """() => {
+  const summary = document.querySelector("#search-results p.search-summary");
+  return summary !== null && summary.textContent.trim() !== "";
+}"""
+HITS = "#search-results ul.search li a"
+
+
+def search_each(chromium, html_root: Path, queries: list[str]) -> tuple[list[list[str]], Visit]:
+    """The pages found for each query, searched one after the other in one search page."""
+    url = html_root.joinpath("search.html").as_uri() + "?q=" + quote(queries[0])
+    result, page = visit(chromium, url)
+    found = []
+    for index, query in enumerate(queries):
+        if index:
+            page.evaluate(SEARCH_AGAIN, query)
+        page.wait_for_function(SEARCH_DONE, timeout=15000)
+        hits = page.eval_on_selector_all(HITS, "links => links.map(a => a.href)")
+        found.append([Path(unquote(urlparse(h).path)).relative_to(html_root).as_posix()
+                      for h in hits])
+    page.context.close()
+    return found, result
