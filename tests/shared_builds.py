@@ -43,7 +43,8 @@ def start(folder: Path, steps: dict[str, list[str]], env: dict[str, str], prepar
         log, rc = shlex.quote(str(folder / f"{name}.log")), shlex.quote(str(folder / f"{name}.rc"))
         run = f"{shlex.join(command)} > {log} 2>&1; echo $? > {rc}"
         if first is not None:
-            run = f'if [ "$(cat {first})" = 0 ]; then {run}; else echo {NOT_RUN} > {rc}; fi'
+            skip = f"echo 'not run: the first step failed' > {log}; echo {NOT_RUN} > {rc}"
+            run = f'if [ "$(cat {first})" = 0 ]; then {run}; else {skip}; fi'
         lines.append(run)
         first = first or rc
     # In this process group, so that an interrupted test run stops them too.
