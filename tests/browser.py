@@ -51,14 +51,9 @@ def visit(chromium, url: str, **context) -> tuple[Visit, object]:
 
 
 def search(chromium, html_root: Path, query: str) -> tuple[list[str], Visit]:
-    url = html_root.joinpath("search.html").as_uri() + "?q=" + query
-    result, page = visit(chromium, url)
-    page.wait_for_selector("#search-results p.search-summary", timeout=15000)
-    hits = page.eval_on_selector_all(
-        "#search-results ul.search li a", "links => links.map(a => a.href)"
-    )
-    page.context.close()
-    return [Path(unquote(urlparse(h).path)).relative_to(html_root).as_posix() for h in hits], result
+    """The pages a search for ``query`` finds, from its search page's address."""
+    (hits,), result = search_each(chromium, html_root, [query])
+    return hits, result
 
 
 # Search again in the page already open, as its own search box would: the address shows the

@@ -42,10 +42,10 @@ def shared_builds(request, tmp_path_factory) -> Path:
         root = folder / "site" / "project"
         steps = {target: make_command(root, target) for target in ("html", "doctest", "dist")}
         start(folder / "site", steps, SITE_ENV, prepare=lambda _, root=root: copy_project(root))
-    unshare = network_namespace()
-    if "offline_build" in needed and unshare is not None:
+    if "offline_build" in needed and network_namespace() is not None:
         root = folder / "offline" / "another-folder-name"
-        command = isolated(unshare, make_command(root, "html"), root.parent / ISOLATED_INTERFACES)
+        command = isolated(network_namespace(), make_command(root, "html"),
+                           root.parent / ISOLATED_INTERFACES)
         start(root.parent, {"html": command}, SITE_ENV,
               prepare=lambda _, root=root: copy_project(root))
     return folder

@@ -172,6 +172,7 @@ def require(what: str, available: bool, install: str):
 ISOLATED_INTERFACES = "interfaces.txt"
 
 
+@functools.cache
 def network_namespace() -> list[str] | None:
     """``unshare`` arguments that make a new network namespace here (as root, or not)."""
     for unshare in (["unshare", "-n"], ["unshare", "-rn"]):

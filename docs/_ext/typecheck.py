@@ -10,9 +10,9 @@ A page states what a type checker reports; this directive makes mypy say it::
 
 Each snippet is a file of its own (``snippet1.py``, ``snippet2.py``, ... in page order);
 all snippets of a page are checked by one mypy run, with fixed flags and no user
-configuration. Its cache (``cache_dir()``) outlives the build: a cold run spends about 25 s
-reading torch, a warm one 2 s, and mypy checks every entry against its source, so a
-clean build reports what a cold one would. Each snippet is also run, so the
+configuration. Its cache (``cache_dir()``) outlives the build: on a 2-core machine a
+cold run spent 28 s reading torch, a warm one 2 s; mypy checks every entry against its
+source, so a clean build reports what a cold one would. Each snippet is also run, so the
 code a checker rejects is shown to work (or the build fails). The page shows each
 snippet, then mypy's actual output and what the run printed. A ``# E: message`` (error)
 or ``# N: message`` (note)
