@@ -16,15 +16,18 @@ classification needs no new recording.
 
 The same file is also the runner that the throwaway environment's Python executes
 for one example (``--run-one``): it runs the script in a fresh ``__main__`` module
-the way ``python plot_x.py`` does, records the text of every error that
-``_guide.expect_error`` showed (by wrapping it in the ``_guide`` module before the
-example imports it) and, after the run, the claims ledger's module-level
-``claims``. Only the standard library is used, so both sides can run it.
+the way ``python plot_x.py`` does, and records the text of every error that the
+example printed through its ``raises`` helper (the helper prints with
+``traceback.format_exception_only``, which the runner wraps: calls made by the
+example's own ``raises`` are recorded), and the error that such a helper let through when
+the message did not match (a re-raise from the helper's frame). Only the standard
+library is used, so both sides can run it.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime
 import hashlib
 import json
@@ -37,7 +40,6 @@ import threading
 import time
 import traceback
 import types
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,45 +83,64 @@ def file_sha256(path: Path) -> str:
 
 
 def _exception_text(error: BaseException) -> str:
-    """The last line(s) of a traceback, as Python and ``expect_error`` print them.
+    """The last line(s) of a traceback, as Python and the pages' ``raises`` print them.
 
-    A path into examples/ (TorchScript quotes the source) is made relative to it, so
-    that the text does not depend on where the tree was checked out.
+    A path into examples/ (TorchScript quotes the source) or into the environment does
+    not depend on where the tree was checked out (:func:`_portable`).
     """
-    text = "".join(traceback.format_exception_only(type(error), error)).strip()
-    return text.replace(str(EXAMPLES) + os.sep, "")
+    return _portable("".join(FORMAT_EXCEPTION_ONLY(type(error), error)))
+
+
+# Where the throwaway environment installed a package, as an error may quote it.
+_SITE_PACKAGES = re.compile(r"[^\s'\"()]*[/\\]site-packages[/\\]")
+
+
+def _portable(text: str) -> str:
+    """``text`` without where the tree or the environment lies on this machine: a path
+    into examples/ is made relative to it, one into site-packages starts there."""
+    text = text.strip().replace(str(EXAMPLES) + os.sep, "")
+    return _SITE_PACKAGES.sub("site-packages/", text)
+
+
+FORMAT_EXCEPTION_ONLY = traceback.format_exception_only
+HELPER = "raises"  # the pages' helper that checks and prints an expected error
+
+
+def _checked_lines(script: Path) -> set[int]:
+    """The lines of the script inside a ``with raises(...)`` block.
+
+    An error raised there whose message does not match is re-raised by the helper, but
+    ``contextlib`` gives it back its original traceback, without the helper's frame.
+    """
+    lines: set[int] = set()
+    for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.With) and any(
+            isinstance(item.context_expr, ast.Call)
+            and getattr(item.context_expr.func, "id", None) == HELPER
+            for item in node.items
+        ):
+            lines.update(range(node.body[0].lineno, node.body[-1].end_lineno + 1))
+    return lines
 
 
 def run_one(script: Path, result_path: Path) -> None:
     os.chdir(script.parent)
-    # The example's folder, then examples/ with the helper modules it imports.
-    sys.path[:0] = [str(script.parent), str(EXAMPLES)]
+    sys.path[:0] = [str(script.parent)]
     sys.argv = [script.name]
+    # Each call: the error the page's raises() printed ("shown"), or the one it let
+    # through because its message did not match ("shown" None); "raised" is the text.
     calls: list[dict] = []
     result: dict = {"status": "passed", "failure": None, "expect_error": calls, "claims": None}
 
-    import _guide  # noqa: PLC0415 - only the runner has examples/ on its path
+    def recording(*args, **kwargs):
+        lines = FORMAT_EXCEPTION_ONLY(*args, **kwargs)
+        caller = sys._getframe(1).f_code
+        if caller.co_name == HELPER and caller.co_filename == str(script):
+            text = _portable("".join(lines))
+            calls.append({"shown": text, "raised": text})
+        return lines
 
-    original = _guide.expect_error
-
-    @contextmanager
-    def recording_expect_error(exc_type, match):
-        call = {"expected": getattr(exc_type, "__name__", str(exc_type)), "match": match}
-        calls.append(call)
-        try:
-            with original(exc_type, match) as caught:
-                yield caught
-        except BaseException as error:
-            # expect_error's own complaint chains the error that was raised, if any
-            raised = error.__cause__ if isinstance(error, AssertionError) else error
-            call["shown"] = None
-            call["raised"] = _exception_text(raised) if raised is not None else None
-            raise
-        call["shown"] = _exception_text(caught.value)
-        call["raised"] = call["shown"]
-
-    _guide.expect_error = recording_expect_error
-
+    traceback.format_exception_only = recording
     main = types.ModuleType("__main__")
     main.__file__ = str(script)
     main.__builtins__ = __builtins__
@@ -129,21 +150,23 @@ def run_one(script: Path, result_path: Path) -> None:
         code = compile(script.read_text(encoding="utf-8"), str(script), "exec")
         exec(code, main.__dict__)
     except BaseException as error:  # noqa: BLE001 - every failure is data here
+        frames = traceback.extract_tb(error.__traceback__)
+        checked = _checked_lines(script)
+        if any(f.filename == str(script) and (f.name == HELPER or f.lineno in checked)
+               for f in frames):
+            calls.append({"shown": None, "raised": _exception_text(error)})
         result["status"] = "failed"
         result["failure"] = {
             "type": type(error).__name__,
             "module": type(error).__module__,
-            "first_line": (str(error).strip().splitlines() or [""])[0],
+            "first_line": _portable((str(error).strip().splitlines() or [""])[0]),
             "missing_name": getattr(error, "name", None),
             "text": _exception_text(error),
-            "line": max((f.lineno for f in traceback.extract_tb(error.__traceback__)
-                         if f.filename == str(script)), default=None),
+            "line": max((f.lineno for f in frames if f.filename == str(script)), default=None),
         }
     finally:
         sys.modules["__main__"] = saved_main
-    claims = main.__dict__.get("claims")
-    if isinstance(claims, list) and all(hasattr(c, "verdict") for c in claims):
-        result["claims"] = [{"quote": str(c.quote), "verdict": str(c.verdict)} for c in claims]
+        traceback.format_exception_only = FORMAT_EXCEPTION_ONLY
     result_path.write_text(json.dumps(result), encoding="utf-8")
 
 

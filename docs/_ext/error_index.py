@@ -1,13 +1,16 @@
 """The error index: every error message the site shows, linked to the block that shows it.
 
-* **Examples.** The examples print expected errors with ``_guide.expect_error``. They run
-  in the Sphinx process and import it from the ``_guide`` module object this extension
-  imports, so wrapping ``_guide.expect_error`` at ``config-inited`` sees every error they
-  show; ``_guide.py`` itself holds nothing for the build. sphinx-gallery's
-  ``reset_modules`` hook says which example is about to run. Each example's errors are
-  saved next to its outputs (``auto_examples/<example>.errors.json``), so an example that
-  sphinx-gallery does not run again keeps them; a cached example without that file is
-  run again (its ``.md5`` is deleted).
+* **Examples.** An example page that shows an expected error defines a small ``raises``
+  helper of its own, which prints the error with ``traceback.format_exception_only``, as
+  Python prints a traceback's last lines. The examples run in the Sphinx process, so this
+  extension wraps ``traceback.format_exception_only`` once (at ``config-inited``) and
+  records each result returned to the ``raises`` function of the example that is running
+  (the caller's ``co_filename`` is the example's file: sphinx-gallery compiles each block
+  with it), and nothing else. sphinx-gallery's ``reset_modules`` hook says which example is about to
+  run. Each example's errors are saved next to its outputs
+  (``auto_examples/<example>.errors.json``), so an example that sphinx-gallery does not
+  run again keeps them; a cached example without that file is run again (its ``.md5`` is
+  deleted).
 * **Pages.** The doctest tracebacks of ``{doctest}`` blocks (their ``ExcType: message``
   line, which ``make doctest`` compares) and of ``{testoutput}`` blocks are read from
   each page's doctree.
@@ -22,14 +25,14 @@
 from __future__ import annotations
 
 import doctest
+import functools
 import hashlib
 import json
 import re
+import sys
 import traceback
-from contextlib import contextmanager
 from pathlib import Path
 
-import _guide
 from docutils import nodes
 from docutils.parsers.rst import Directive
 from guide import _as_list, example_source, gallery_dirs
@@ -45,10 +48,11 @@ RECORD_VERSION = 1
 JSON_OUTPUT = "_static/error-index.json"
 # sphinx-gallery imports this by name (a callable would make the config unpicklable).
 START_HOOK = "error_index.start_example"
+HELPER = "raises"  # the function, defined by each page that shows errors, that prints them
 
 # --- Recording the examples' errors ---------------------------------------------------
 
-_running: dict[str, Path | None] = {"record": None}
+_running: dict[str, Path | str | None] = {"record": None, "fname": None}
 
 
 def _record_file(gallery_conf: dict, fname: str) -> Path:
@@ -74,7 +78,7 @@ def start_example(gallery_conf: dict, fname: str | None) -> None:
     if fname is None:
         return
     record = _record_file(gallery_conf, Path(fname).name)
-    _running["record"] = record
+    _running.update(record=record, fname=Path(fname).name)
     _write(record, [])  # an example that shows no error any more loses its old ones
 
 
@@ -85,27 +89,31 @@ def _read(record: Path) -> list[str] | None:
     return data["errors"] if data.get("version") == RECORD_VERSION else None
 
 
-def _recording(expect_error):
-    """``expect_error``, which also saves what it showed into the running example's record."""
+def _recording(format_exception_only):
+    """``traceback.format_exception_only``, which also saves what it formatted for code
+    of the running example into that example's record."""
 
-    @contextmanager
-    def recording_expect_error(exc_type, match):
-        with expect_error(exc_type, match) as caught:
-            yield caught
-        record = _running["record"]
-        if record is not None:  # None: called outside an example (a doctest, a test)
-            shown = "".join(traceback.format_exception_only(caught.value)).rstrip("\n")
-            _write(record, [*(_read(record) or []), shown])
+    @functools.wraps(format_exception_only)
+    def recording_format_exception_only(*args, **kwargs):
+        lines = format_exception_only(*args, **kwargs)
+        record, caller = _running["record"], sys._getframe(1).f_code
+        if (
+            record is not None
+            and caller.co_name == HELPER
+            and Path(caller.co_filename).name == _running["fname"]
+        ):
+            _write(record, [*(_read(record) or []), "".join(lines).rstrip("\n")])
+        return lines
 
-    recording_expect_error.recorded = expect_error
-    recording_expect_error.__doc__ = expect_error.__doc__
-    return recording_expect_error
+    recording_format_exception_only.recorded = format_exception_only
+    return recording_format_exception_only
 
 
 def install(app, config) -> None:
-    """Wrap ``_guide.expect_error``, hook into sphinx-gallery, rerun examples with no record."""
-    if not hasattr(_guide.expect_error, "recorded"):
-        _guide.expect_error = _recording(_guide.expect_error)
+    """Wrap ``traceback.format_exception_only``, hook into sphinx-gallery, rerun examples
+    with no record."""
+    if not hasattr(traceback.format_exception_only, "recorded"):
+        traceback.format_exception_only = _recording(traceback.format_exception_only)
     gallery_conf = config.sphinx_gallery_conf
     if START_HOOK not in gallery_conf["reset_modules"]:
         gallery_conf["reset_modules"] = (*_as_list(gallery_conf["reset_modules"]), START_HOOK)
@@ -145,20 +153,6 @@ def _message(text: str) -> str:
     return "\n".join(lines[first:])
 
 
-def _errors_in(text: str) -> list[str]:
-    """The errors in what ``expect_error`` printed, maybe among other output: one per
-    line that names an exception, with the indented lines that continue its message."""
-    errors: list[list[str]] = []
-    for line in text.rstrip("\n").splitlines():
-        if EXC_LINE.match(line):
-            errors.append([line])
-        elif errors and (line.startswith((" ", "\t")) or not line):
-            errors[-1].append(line)
-        elif errors:
-            errors.append([])  # other output ends the message
-    return [_rendered("\n".join(lines)) for lines in errors if lines]
-
-
 def _page_errors(doctree) -> list[tuple[str, nodes.Element]]:
     """The errors a page's doctest and testoutput blocks show, with their blocks."""
     parser = doctest.DocTestParser()
@@ -169,9 +163,6 @@ def _page_errors(doctree) -> list[tuple[str, nodes.Element]]:
             for example in parser.get_examples(block.astext()):
                 if example.exc_msg:
                     found.append((_message(example.exc_msg), block))
-                elif "expect_error(" in example.source:
-                    # The older style: the doctest shows what expect_error printed.
-                    found += [(error, block) for error in _errors_in(example.want)]
         elif kind == "testoutput":
             match = doctest.DocTestParser._EXCEPTION_RE.match(block.astext())
             if match:
@@ -274,7 +265,8 @@ def _index(env) -> dict[str, dict[str, list[tuple[str, str]]]]:
 def rewrite_index_pages(app, env) -> list[str]:
     """The index pages are written again whenever the index changed."""
     _store(env)
-    digest = hashlib.sha256(json.dumps([_index(env), _older_wordings()]).encode()).hexdigest()
+    older = _older_wordings(env)
+    digest = hashlib.sha256(json.dumps([_index(env), older]).encode()).hexdigest()
     if getattr(env, "guide_error_index_digest", None) == digest:
         return []
     env.guide_error_index_digest = digest
@@ -308,11 +300,11 @@ def _message_cell(shown: str) -> nodes.Element:
     return nodes.paragraph("", "", nodes.literal(shown, shown))
 
 
-def _older_wordings() -> list[dict]:
-    """Wordings other torch versions give the same errors (``make matrix``'s record)."""
-    import torch_matrix  # noqa: PLC0415 - registered with this extension (conf.py)
-
-    return torch_matrix.older_wordings()
+def _older_wordings(env) -> list[dict]:
+    """Wordings other torch versions give the same errors, which another extension
+    (``torch_matrix``, from ``make matrix``'s record) puts in ``env.guide_older_wordings``;
+    none without it."""
+    return getattr(env, "guide_older_wordings", [])
 
 
 def _example_link(env, script: str) -> nodes.Element:
@@ -397,7 +389,7 @@ class FillErrorIndex(SphinxPostTransform):
 
     def older(self) -> list[nodes.Node]:
         """Each older wording, with the versions that print it and the page that explains it."""
-        older = _older_wordings()
+        older = _older_wordings(self.env)
         if not older:
             return []
         section = nodes.section(ids=["errors-older-torch"])

@@ -2,9 +2,8 @@
 
 * **No stale outputs.** sphinx-gallery re-executes an example only when the example's
   own source changes (it keeps an ``.md5`` of it). We also fingerprint what produces
-  the outputs: torch and Python versions, ``requirements.txt``, ``conf.py``, the
-  helper modules ``examples/_*.py`` and the files they read (``examples/_*.md``: the
-  article's quote). When the fingerprint differs from the one the cached outputs were
+  the outputs: torch and Python versions, ``requirements.txt`` and ``conf.py``. When
+  the fingerprint differs from the one the cached outputs were
   made with, every cached ``.md5`` is deleted, so every example runs again.
 * **Reproducible downloads.** sphinx-gallery's zips record the files' modification
   times; they are rewritten with one fixed time, so two builds give the same bytes.
@@ -18,20 +17,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
 import re
 import sys
 import zipfile
+from importlib.metadata import version
 from pathlib import Path
 
-from _guide import environment
 from docutils import nodes
 
 FINGERPRINT_FILE = ".environment.json"
 # Files whose content shapes the examples' outputs, relative to the config directory:
 # the build's requirements (requirements.txt; not the tests' or the bench's tools, which
-# change no output), the configuration, the helper modules the examples import and the
-# files those read (DATA_FILES, see standalone_downloads.py).
-FINGERPRINTED_FILES = ("requirements.txt", "conf.py", "examples/_*.py", "examples/_*.md")
+# change no output) and the configuration. Each example imports only installed packages.
+FINGERPRINTED_FILES = ("requirements.txt", "conf.py")
+
+
+def environment() -> dict[str, str]:
+    """The versions that produce the site's outputs (read without importing torch)."""
+    return {"torch": version("torch"), "python": platform.python_version()}
 
 
 def fingerprint(confdir: Path) -> dict[str, str]:

@@ -11,11 +11,11 @@ records the outcome; the site is still built from one environment. This module:
   this build showed are compared with the column recorded for the pinned torch
   (:func:`check_pinned_column`); a difference, another torch, or an example missing
   from the record fails the build with a message saying to run ``make matrix``.
-* **Gives the error index the older wordings**: :func:`older_wordings`.
+* **Gives the error index the older wordings** (:func:`older_wordings`), in
+  ``env.guide_older_wordings``: the error index does not import this module.
 
-The errors this build showed come from :func:`shown_errors`: the error index's
-``error_index.shown_errors(app)`` when that extension is present, else this
-module's own record of ``_guide.expect_error`` calls made during this build.
+The errors this build showed come from the error index
+(``error_index.shown_errors(app)``).
 """
 
 from __future__ import annotations
@@ -169,30 +169,23 @@ def ledger_changes(data: dict) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def _error_calls(outcome: dict) -> dict[tuple, str]:
-    """(expected type, match, n-th such call) -> the text raised there."""
-    seen: dict[tuple, int] = {}
-    calls = {}
-    for call in outcome.get("expect_error", []):
-        key = (call["expected"], call["match"])
-        seen[key] = seen.get(key, 0) + 1
-        if call.get("raised"):
-            calls[(*key, seen[key])] = call["raised"]
-    return calls
+def _error_calls(outcome: dict) -> dict[int, str]:
+    """n (the example's n-th expected error, from 1) -> the text raised there."""
+    calls = outcome.get("expect_error", [])
+    return {n: call["raised"] for n, call in enumerate(calls, 1) if call.get("raised")}
 
 
 def wordings(data: dict) -> list[dict]:
     """Every expected error, with the versions that raised each of its wordings."""
     found = []
     for name in examples(data):
-        keyed: dict[tuple, dict[str, list[str]]] = {}
+        keyed: dict[int, dict[str, list[str]]] = {}
         for v in data["versions"]:
             outcome = data["columns"][v]["examples"].get(name)
-            for key, text in _error_calls(outcome or {}).items():
-                keyed.setdefault(key, {}).setdefault(text, []).append(v)
-        for (expected, match, nth), texts in keyed.items():
-            found.append({"example": name, "expected": expected, "match": match, "nth": nth,
-                          "texts": texts})
+            for nth, text in _error_calls(outcome or {}).items():
+                keyed.setdefault(nth, {}).setdefault(text, []).append(v)
+        for nth, texts in sorted(keyed.items()):
+            found.append({"example": name, "nth": nth, "texts": texts})
     return found
 
 
@@ -388,7 +381,13 @@ class TorchMatrix(SphinxDirective):
         return [table(header, rows)]
 
 
+def _share_older_wordings(app, env, docnames) -> None:
+    """The error index lists them (it reads ``env.guide_older_wordings``)."""
+    env.guide_older_wordings = older_wordings()
+
+
 def setup(app):
     app.add_directive("torch-matrix", TorchMatrix)
+    app.connect("env-before-read-docs", _share_older_wordings)
     app.connect("env-check-consistency", _check)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
