@@ -163,6 +163,16 @@ def test_the_workflow_runs_only_what_ci_runs():
     assert [c for c in commands if c not in ci] == []
 
 
+def test_the_workflow_runs_its_checks_in_parallel_with_pip_cached_by_the_lock_files():
+    jobs = yaml.safe_load((ROOT / ".github/workflows/docs.yml").read_text())["jobs"]
+    checks = {name: job for name, job in jobs.items() if "needs" not in job}
+    assert len(checks) >= 3, "the build, the tests and the rehearsal start together"
+    for name, job in checks.items():
+        (cache,) = [s for s in job["steps"] if s.get("uses", "").startswith("actions/cache@")]
+        assert "hashFiles('requirements.txt'" in cache["with"]["key"], name
+    assert set(jobs["deploy"]["needs"]) == set(checks)
+
+
 def lint(*paths: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(LINT), *map(str, paths)],
                           capture_output=True, text=True)
