@@ -16,7 +16,6 @@ import re
 import traceback
 from contextlib import contextmanager
 
-
 @contextmanager
 def raises(expected, match):
     """Check that the block raises ``expected`` with a message matching

@@ -18,7 +18,6 @@ import re
 import traceback
 from contextlib import contextmanager
 
-
 @contextmanager
 def raises(expected, match):
     """Check that the block raises ``expected`` with a message matching
@@ -46,7 +45,8 @@ from torch import nn
 torch._dynamo.reset()
 _ = torch.manual_seed(0)
 
-# Dynamo's log messages are kept in ``records.buffer``, off stderr, for printing.
+# Dynamo's log messages are kept in ``records.buffer``, off stderr, to be
+# printed.
 dynamo_log = logging.getLogger("torch._dynamo.convert_frame")
 records = logging.handlers.BufferingHandler(capacity=100)
 dynamo_log.addHandler(records)
@@ -86,9 +86,8 @@ x = torch.randn(2, 4)
 compiled = torch.compile(model, backend=counting_backend)
 for key in ("a", "b", "a", "b"):
     assert torch.equal(compiled(x, key), model(x, key))
-    print(
-        f"called with {key!r}: {len(graphs)} graph(s), runs per graph {dict(runs)}"
-    )
+    print(f"called with {key!r}: {len(graphs)} graph(s),", end=" ")
+    print(f"runs per graph {dict(runs)}")
 assert len(graphs) == 2 and runs == {0: 2, 1: 2}
 
 # %%
@@ -129,9 +128,8 @@ with config.patch(recompile_limit=2):
         before = runs.copy()
         assert torch.equal(compiled(x, key), model(x, key))
         ran = [i for i in runs if runs[i] > before[i]]
-        print(
-            f"called with {key!r}: {len(graphs)} graph(s); ran graph {ran or 'none (eager)'}"
-        )
+        which = f"graph {ran}" if ran else "eagerly"
+        print(f"called with {key!r}: {len(graphs)} graph(s); ran {which}")
         assert ran == ([] if key in "cd" else ["ab".index(key)])
 for record in records.buffer:
     lines = record.getMessage().splitlines()
@@ -164,10 +162,9 @@ for isolate in (False, True):
         assert torch.equal(compiled(x, f"k{i}"), instance(x, f"k{i}"))
         ran_compiled += [i] if runs.total() > before else []
     logged = [r.getMessage().splitlines()[0] for r in records.buffer]
-    print(
-        f"isolate_recompiles={isolate}: {len(graphs)} graphs; ran compiled: {ran_compiled}"
-        f"\n    logged: {logged}"
-    )
+    print(f"isolate_recompiles={isolate}: {len(graphs)} graphs")
+    print(f"    ran compiled: {ran_compiled}")
+    print(f"    logged: {logged}")
     limit = 12 if isolate else config.recompile_limit
     assert len(graphs) == limit and ran_compiled == list(range(limit))
     assert len(records.buffer) == (0 if isolate else 1)

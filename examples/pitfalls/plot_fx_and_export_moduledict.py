@@ -4,10 +4,10 @@ torch.fx and torch.export see ModuleDict entries by their dotted names
 
 Tracing a model turns every ``self.layers["name"]`` into a reference to the
 submodule ``layers.name``; exporting keeps the same dotted names for
-parameters. Neither gives back a ``ModuleDict``: in a traced ``GraphModule``
-the ``ModuleDict`` becomes a plain ``Module``, and an exported program's graph
-calls no submodules until ``torch.export.unflatten`` rebuilds them. A ``str``
-key given as input is not traced: it has to be fixed to one value.
+parameters. Neither gives back a ``ModuleDict``: a traced ``GraphModule``
+holds the same entries under a new plain ``Module``, and an exported program's
+graph calls no submodules until ``torch.export.unflatten`` rebuilds them. A
+``str`` key given as input is not traced: it has to be fixed to one value.
 """
 
 # %%
@@ -16,7 +16,6 @@ key given as input is not traced: it has to be fixed to one value.
 import re
 import traceback
 from contextlib import contextmanager
-
 
 @contextmanager
 def raises(expected, match):
@@ -56,21 +55,37 @@ class TwoLayers(nn.Module):
         return self.layers["layer2"](x)
 
 
-traced = torch.fx.symbolic_trace(TwoLayers())
+two_layers = TwoLayers()
+traced = torch.fx.symbolic_trace(two_layers)
 for node in traced.graph.nodes:
     print(f"{node.op:12} {node.target}")
-assert [n.target for n in traced.graph.nodes if n.op == "call_module"] == [
-    "layers.layer1",
-    "layers.layer2",
-]
+called = [n.target for n in traced.graph.nodes if n.op == "call_module"]
+assert called == ["layers.layer1", "layers.layer2"]
 
 # %%
-# The traced module keeps the entries, not the ``ModuleDict``
-# -----------------------------------------------------------
-# ``symbolic_trace`` copies the submodules the graph calls into the
-# ``GraphModule``, creating a plain ``nn.Module`` for every level of the path.
-# ``traced.layers`` is therefore a ``Module``, not a ``ModuleDict``: attribute
-# access and ``get_submodule`` reach the entries, item access does not.
+# The traced module shares the entries, not the ``ModuleDict``
+# ------------------------------------------------------------
+# ``symbolic_trace`` copies nothing. The ``GraphModule`` holds the very
+# ``nn.Linear`` objects the model holds, with the same parameters; only the
+# containers on the way to them are new: a plain ``nn.Module`` for every level
+# of the path. ``traced.layers`` is therefore a new ``Module``, not the
+# ``ModuleDict``: attribute access and ``get_submodule`` reach the entries,
+# item access does not.
+entry = two_layers.layers["layer1"]
+same = {
+    "traced.layers.layer1 is the model's entry": (
+        traced.layers.layer1 is entry
+    ),
+    "its weight is the model's weight": (
+        traced.layers.layer1.weight is entry.weight
+    ),
+    "traced.layers is the model's ModuleDict": (
+        traced.layers is two_layers.layers
+    ),
+}
+for question, answer in same.items():
+    print(f"{question}: {answer}")
+assert list(same.values()) == [True, True, False]
 print(type(traced.layers))
 assert type(traced.layers) is nn.Module
 assert traced.layers.layer1 is traced.get_submodule("layers.layer1")
@@ -113,7 +128,8 @@ with raises(AssertionError, "specialized"):
 # torch.export: parameters keep their ModuleDict paths
 # ----------------------------------------------------
 program = torch.export.export(TwoLayers(), (torch.randn(1, 10),))
-print(list(program.state_dict))
+for name in program.state_dict:
+    print(name)
 print(program.graph_signature)
 
 # %%
@@ -122,20 +138,13 @@ print(program.graph_signature)
 # An ``ExportedProgram`` is not a ``Module``, and its ``graph_module`` has no
 # children: the parameters are graph inputs and the layers are inlined as
 # ``aten.linear`` calls.
-print(
-    isinstance(program, nn.Module), list(program.graph_module.named_children())
-)
-assert not isinstance(program, nn.Module)
-assert list(program.graph_module.named_children()) == []
-print(
-    sorted(
-        {
-            str(n.target)
-            for n in program.graph_module.graph.nodes
-            if n.op == "call_function"
-        }
-    )
-)
+is_module = isinstance(program, nn.Module)
+children = list(program.graph_module.named_children())
+print("an nn.Module:", is_module, "| children:", children)
+assert not is_module and children == []
+nodes = program.graph_module.graph.nodes
+functions = {str(n.target) for n in nodes if n.op == "call_function"}
+print("functions called:", sorted(functions))
 
 # %%
 # ``program.module()`` returns a runnable ``GraphModule`` that does have
@@ -143,12 +152,10 @@ print(
 # that only hold the parameters: its graph reads them (``get_attr``) and still
 # calls ``aten.linear``.
 flat = program.module()
-print(
-    sorted({n.op for n in flat.graph.nodes}), type(flat.layers.layer1).__name__
-)
-assert [n.target for n in flat.graph.nodes if n.op == "call_module"] == [
-    "_guards_fn"
-]
+print("node kinds:", sorted({n.op for n in flat.graph.nodes}))
+print("flat.layers.layer1 is a", type(flat.layers.layer1).__name__)
+called = [n.target for n in flat.graph.nodes if n.op == "call_module"]
+assert called == ["_guards_fn"]
 
 # %%
 # ``torch.export.unflatten`` rebuilds the hierarchy: the top graph calls
@@ -162,9 +169,8 @@ with warnings.catch_warnings(record=True) as caught:
     unflat = torch.export.unflatten(program)
 for warning in caught:
     print(f"{warning.category.__name__}: {warning.message}")
-assert [w.category for w in caught] == [FutureWarning] and "LeafSpec" in str(
-    caught[0].message
-)
+assert [w.category for w in caught] == [FutureWarning]
+assert "LeafSpec" in str(caught[0].message)
 print([n.target for n in unflat.graph.nodes if n.op == "call_module"])
 print(type(unflat.layers).__name__, type(unflat.layers.layer1).__name__)
 x1 = torch.randn(1, 10)  # the program was exported for a batch of one
@@ -178,9 +184,8 @@ with raises(TypeError, "'InterpreterModule' object is not subscriptable"):
 # inputs nobody uses), and the exported module guards the key's value.
 exported = torch.export.export(model, (x, "a"))
 print(exported.graph_signature)
-used = [
-    n.name for n in exported.graph.nodes if n.op == "placeholder" and n.users
-]
+placeholders = [n for n in exported.graph.nodes if n.op == "placeholder"]
+used = [n.name for n in placeholders if n.users]
 print("placeholders used:", used)
 exported_module = exported.module()
 assert torch.equal(exported_module(x, "a"), model(x, "a"))

@@ -17,7 +17,6 @@ import re
 import traceback
 from contextlib import contextmanager
 
-
 @contextmanager
 def raises(expected, match):
     """Check that the block raises ``expected`` with a message matching
@@ -94,9 +93,8 @@ assert stale == (True, False)
 print("replaced entry (grad, changed):", stale)
 rows.append(("entry replaced after the optimizer", *stale))
 
-optimizer = torch.optim.SGD(
-    heads.parameters(), lr=0.1
-)  # the fix: build it again
+# The fix: build the optimizer again.
+optimizer = torch.optim.SGD(heads.parameters(), lr=0.1)
 rebuilt = trained(heads["used"].weight, optimizer, heads["used"](x).sum())
 assert rebuilt == (True, True)
 rows.append(("... optimizer built again", *rebuilt))

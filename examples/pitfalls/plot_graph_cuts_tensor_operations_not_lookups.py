@@ -15,7 +15,6 @@ import re
 import traceback
 from contextlib import contextmanager
 
-
 @contextmanager
 def raises(expected, match):
     """Check that the block raises ``expected`` with a message matching
@@ -43,7 +42,7 @@ rows = []  # (case, loud or silent, what happened): the table at the end
 
 
 def missing() -> list[str]:
-    """The parameters that have no gradient (``zero_grad()`` sets every one to None)."""
+    """The parameters without a gradient (``zero_grad()`` sets all to None)."""
     return [name for name, p in model.named_parameters() if p.grad is None]
 
 
@@ -64,9 +63,8 @@ for how in ("detach()", "data"):
     model["layer2"](hidden).sum().backward()
     assert missing() == ["layer1.weight", "layer1.bias"]
     print(f".{how}: no gradient for", missing())
-    rows.append(
-        (f"hidden.{how}", "silent", f"grad is None for {', '.join(missing())}")
-    )
+    symptom = "no grad: " + ", ".join(missing())
+    rows.append((f"hidden.{how}", "silent", symptom))
 
 # %%
 # ``torch.no_grad()``
@@ -78,13 +76,8 @@ with torch.no_grad():
     hidden = model["layer1"](x)
 model["layer2"](hidden).sum().backward()
 assert missing() == ["layer1.weight", "layer1.bias"]
-rows.append(
-    (
-        "no_grad() around layer1",
-        "silent",
-        f"grad is None for {', '.join(missing())}",
-    )
-)
+symptom = "no grad: " + ", ".join(missing())
+rows.append(("no_grad() around layer1", "silent", symptom))
 
 with torch.no_grad():
     out = model["layer2"](model["layer1"](x))
@@ -112,9 +105,8 @@ with torch.no_grad():
     model["layer2"].weight.mul_(2.0)
 with raises(RuntimeError, "modified by an inplace operation"):
     out.backward()
-rows.append(
-    ("no_grad(): param.mul_() before backward", "error", "RuntimeError")
-)
+case = "no_grad(): param.mul_() before backward"
+rows.append((case, "error", "RuntimeError"))
 
 # %%
 # Through ``.data`` the same change raises no counter. Backward then silently
@@ -134,13 +126,8 @@ doubled = torch.equal(model["layer1"].weight.grad, 2 * true_grad)
 assert doubled
 print("layer1 gradient is exactly twice the true one:", doubled)
 ratio = (model["layer1"].weight.grad.sum() / true_grad.sum()).item()
-rows.append(
-    (
-        "param.data.mul_() before backward",
-        "silent",
-        f"layer1 grad = {ratio:g} x true",
-    )
-)
+symptom = f"layer1 grad = {ratio:g} x true"
+rows.append(("param.data.mul_() before backward", "silent", symptom))
 model["layer2"].weight.data.div_(2.0)
 
 # %%
@@ -177,5 +164,5 @@ rows.append(("second backward()", "error", "RuntimeError"))
 # after a first backward, change parameters only inside ``no_grad()`` (never
 # through ``.data``), and run a new forward pass after changing them.
 for case, loud, what in rows:
-    print(f"{case:42} {loud:7} {what}")
+    print(f"{case:40} {loud:6} {what}")
 assert [loud for _, loud, _ in rows].count("silent") == 4

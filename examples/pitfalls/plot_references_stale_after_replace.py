@@ -15,7 +15,6 @@ import re
 import traceback
 from contextlib import contextmanager
 
-
 @contextmanager
 def raises(expected, match):
     """Check that the block raises ``expected`` with a message matching
