@@ -1,14 +1,53 @@
-"""find_unregistered_modules reports exactly the modules a model holds without registering."""
+"""find_unregistered_modules reports exactly the modules a model holds without registering.
 
-import sys
+The function is the one its example page shows: its definition is read from the page's
+source, so these tests test the code a reader copies.
+"""
+
+import ast
 from pathlib import Path
 
 import pytest
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "examples"))
+PAGE = (
+    Path(__file__).parents[1]
+    / "examples"
+    / "pitfalls"
+    / "plot_registration_find_unregistered_modules.py"
+)
+# What the finder needs from the page: its imports, its constant and its functions.
+DEFINITIONS = {"MODULE_INTERNALS", "find_unregistered_modules", "subscript"}
 
-from _unregistered import find_unregistered_modules  # noqa: E402
+
+def page_definitions(path: Path, names: set[str]) -> dict:
+    """Execute the imports and the top-level definitions ``names`` of ``path``, nothing else."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    kept, found = [], set()
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            kept.append(node)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in names:
+            kept.append(node)
+            found.add(node.name)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and target.id in names:
+                kept.append(node)
+                found.add(target.id)
+    assert found == names, f"{path.name} does not define {sorted(names - found)}"
+    namespace: dict = {}
+    exec(compile(ast.Module(body=kept, type_ignores=[]), str(path), "exec"), namespace)
+    return namespace
+
+
+find_unregistered_modules = page_definitions(PAGE, DEFINITIONS)["find_unregistered_modules"]
+
+
+def test_the_loader_fails_on_a_name_the_page_does_not_define():
+    with pytest.raises(AssertionError, match=r"does not define \['not_on_the_page'\]"):
+        page_definitions(PAGE, DEFINITIONS | {"not_on_the_page"})
+
 
 class Holder(nn.Module):
     """A module whose attributes are set from keyword arguments (plain values stay plain)."""

@@ -2,17 +2,37 @@
 Tensor operations cut the graph: detach, no_grad, .data, in place
 =================================================================
 
-Looking a layer up with ``model["layer1"]`` never disconnects it. What does is an
-operation on the tensors themselves. Each case below runs on the same two-layer
-``ModuleDict``, looked up by key every time, and shows either the exact error torch
-raises or, where torch stays silent, the measured symptom.
+Looking a layer up with ``model["layer1"]`` never disconnects it. What does is
+an operation on the tensors themselves. Each case below runs on the same
+two-layer ``ModuleDict``, looked up by key every time, and shows either the
+exact error torch raises or, where torch stays silent, the measured symptom.
 """
+
+# %%
+# ``raises`` checks that a block fails with the error we expect, and prints
+# that error as Python does; if the block stops failing, the script stops.
+import re
+import traceback
+from contextlib import contextmanager
+
+@contextmanager
+def raises(expected, match):
+    """Check that the block raises ``expected`` with a message matching
+    ``match`` (a regular expression), and print the error as Python does."""
+    try:
+        yield
+    except expected as error:
+        if not re.search(match, str(error)):
+            raise
+        print("".join(traceback.format_exception_only(error)), end="")
+    else:
+        raise AssertionError(f"{expected.__name__} was not raised")
+
 
 # %%
 # The model, and a run where everything is connected
 # --------------------------------------------------
 import torch
-from _guide import expect_error
 from torch import nn
 
 _ = torch.manual_seed(0)
@@ -22,7 +42,7 @@ rows = []  # (case, loud or silent, what happened): the table at the end
 
 
 def missing() -> list[str]:
-    """The parameters that have no gradient (``zero_grad()`` sets every one to None)."""
+    """The parameters without a gradient (``zero_grad()`` sets all to None)."""
     return [name for name, p in model.named_parameters() if p.grad is None]
 
 
@@ -34,8 +54,8 @@ print("no gradient after backward:", missing())
 # %%
 # ``.detach()`` and ``.data`` between the layers
 # ----------------------------------------------
-# Both return a tensor with no history. Backward runs, fills ``layer2`` and silently
-# leaves ``layer1`` without a gradient.
+# Both return a tensor with no history. Backward runs, fills ``layer2`` and
+# silently leaves ``layer1`` without a gradient.
 for how in ("detach()", "data"):
     model.zero_grad()
     hidden = model["layer1"](x)
@@ -43,50 +63,55 @@ for how in ("detach()", "data"):
     model["layer2"](hidden).sum().backward()
     assert missing() == ["layer1.weight", "layer1.bias"]
     print(f".{how}: no gradient for", missing())
-    rows.append((f"hidden.{how}", "silent", f"grad is None for {', '.join(missing())}"))
+    symptom = "no grad: " + ", ".join(missing())
+    rows.append((f"hidden.{how}", "silent", symptom))
 
 # %%
 # ``torch.no_grad()``
 # -------------------
-# Around the first layer only, it cuts like ``.detach()``. Around the whole forward
-# pass, nothing requires a gradient, and backward refuses:
+# Around the first layer only, it cuts like ``.detach()``. Around the whole
+# forward pass, nothing requires a gradient, and backward refuses:
 model.zero_grad()
 with torch.no_grad():
     hidden = model["layer1"](x)
 model["layer2"](hidden).sum().backward()
 assert missing() == ["layer1.weight", "layer1.bias"]
-rows.append(("no_grad() around layer1", "silent", f"grad is None for {', '.join(missing())}"))
+symptom = "no grad: " + ", ".join(missing())
+rows.append(("no_grad() around layer1", "silent", symptom))
 
 with torch.no_grad():
     out = model["layer2"](model["layer1"](x))
-with expect_error(RuntimeError, "element 0 of tensors does not require grad") as caught:
+with raises(RuntimeError, "element 0 of tensors does not require grad"):
     out.sum().backward()
-rows.append(("no_grad() around forward", "error", type(caught.value).__name__))
+rows.append(("no_grad() around forward", "error", "RuntimeError"))
 
 # %%
 # Changing a parameter in place
 # -----------------------------
-# Outside ``no_grad``, an in-place change of a parameter (a leaf that requires grad)
-# is refused at once:
-with expect_error(RuntimeError, "a leaf Variable that requires grad is being used") as caught:
+# Outside ``no_grad``, an in-place change of a parameter (a leaf that requires
+# grad) is refused at once:
+with raises(RuntimeError, "a leaf Variable that requires grad is being used"):
     model["layer1"].weight.add_(1.0)
-rows.append(("param.add_() outside no_grad", "error", type(caught.value).__name__))
+rows.append(("param.add_() outside no_grad", "error", "RuntimeError"))
 
 # %%
-# Inside ``no_grad`` it is allowed, and it raises the parameter's version counter.
-# ``layer2`` saved a view of its weight for backward (``weight.t()``, the ``[3, 2]``
-# tensor in the message), which shares the weight's version counter, so a backward
-# through an older forward pass now refuses to use the changed value:
+# Inside ``no_grad`` it is allowed, and it raises the parameter's version
+# counter. ``layer2`` saved a view of its weight for backward (``weight.t()``,
+# the ``[3, 2]`` tensor in the message), which shares the weight's version
+# counter, so a backward through an older forward pass now refuses to use the
+# changed value:
 out = model["layer2"](model["layer1"](x)).sum()
 with torch.no_grad():
     model["layer2"].weight.mul_(2.0)
-with expect_error(RuntimeError, "modified by an inplace operation") as caught:
+with raises(RuntimeError, "modified by an inplace operation"):
     out.backward()
-rows.append(("no_grad(): param.mul_() before backward", "error", type(caught.value).__name__))
+case = "no_grad(): param.mul_() before backward"
+rows.append((case, "error", "RuntimeError"))
 
 # %%
-# Through ``.data`` the same change raises no counter. Backward then silently uses
-# the changed weight: ``layer1``'s gradient comes out exactly twice the true one.
+# Through ``.data`` the same change raises no counter. Backward then silently
+# uses the changed weight: ``layer1``'s gradient comes out exactly twice the
+# true one.
 with torch.no_grad():
     model["layer2"].weight.div_(2.0)  # undo the change above
 model.zero_grad()
@@ -101,20 +126,23 @@ doubled = torch.equal(model["layer1"].weight.grad, 2 * true_grad)
 assert doubled
 print("layer1 gradient is exactly twice the true one:", doubled)
 ratio = (model["layer1"].weight.grad.sum() / true_grad.sum()).item()
-rows.append(("param.data.mul_() before backward", "silent", f"layer1 grad = {ratio:g} x true"))
+symptom = f"layer1 grad = {ratio:g} x true"
+rows.append(("param.data.mul_() before backward", "silent", symptom))
 model["layer2"].weight.data.div_(2.0)
 
 # %%
 # Changing a saved activation in place
 # ------------------------------------
-# ``sigmoid`` saves its output for backward; changing that output in place is caught
-# (torch names the tensor by its newest operation, the ``mul_``):
+# ``sigmoid`` saves its output for backward; changing that output in place is
+# caught (torch names the tensor by its newest operation, the ``mul_``):
 hidden = torch.sigmoid(model["layer1"](x))
 out = model["layer2"](hidden).sum()
 hidden.mul_(2.0)
-with expect_error(RuntimeError, r"inplace operation: \[torch.FloatTensor \[8, 3\]\]") as caught:
+with raises(
+    RuntimeError, r"inplace operation: \[torch.FloatTensor \[8, 3\]\]"
+):
     out.backward()
-rows.append(("activation.mul_() before backward", "error", type(caught.value).__name__))
+rows.append(("activation.mul_() before backward", "error", "RuntimeError"))
 
 # %%
 # A second backward through the same graph
@@ -122,17 +150,19 @@ rows.append(("activation.mul_() before backward", "error", type(caught.value).__
 # Backward frees the tensors the graph saved, so the second call refuses:
 out = model["layer2"](model["layer1"](x)).sum()
 out.backward()
-with expect_error(RuntimeError, "Trying to backward through the graph a second time") as caught:
+with raises(
+    RuntimeError, "Trying to backward through the graph a second time"
+):
     out.backward()
-rows.append(("second backward()", "error", type(caught.value).__name__))
+rows.append(("second backward()", "error", "RuntimeError"))
 
 # %%
 # Conclusion
 # ----------
-# Every case above broke the graph through a tensor, never through the key lookup.
-# The silent ones are the dangerous ones: check ``p.grad is None`` after a first
-# backward, change parameters only inside ``no_grad()`` (never through ``.data``),
-# and run a new forward pass after changing them.
+# Every case above broke the graph through a tensor, never through the key
+# lookup. The silent ones are the dangerous ones: check ``p.grad is None``
+# after a first backward, change parameters only inside ``no_grad()`` (never
+# through ``.data``), and run a new forward pass after changing them.
 for case, loud, what in rows:
-    print(f"{case:42} {loud:7} {what}")
+    print(f"{case:40} {loud:6} {what}")
 assert [loud for _, loud, _ in rows].count("silent") == 4

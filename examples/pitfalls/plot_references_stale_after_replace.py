@@ -3,20 +3,41 @@ Stale references, copies and duplicates: what really disconnects a layer
 ========================================================================
 
 Looking a layer up with ``self.layers['layer1']`` returns the registered module
-itself. What does cut a layer off from training is holding on to an *old* object,
-training a *copy*, registering the same layer under two names, or creating layers
-inside ``forward``. Each case below is measured.
+itself. What does cut a layer off from training is holding on to an *old*
+object, training a *copy*, registering the same layer under two names, or
+creating layers inside ``forward``. Each case below is measured.
 """
+
+# %%
+# ``raises`` checks that a block fails with the error we expect, and prints
+# that error as Python does; if the block stops failing, the script stops.
+import re
+import traceback
+from contextlib import contextmanager
+
+@contextmanager
+def raises(expected, match):
+    """Check that the block raises ``expected`` with a message matching
+    ``match`` (a regular expression), and print the error as Python does."""
+    try:
+        yield
+    except expected as error:
+        if not re.search(match, str(error)):
+            raise
+        print("".join(traceback.format_exception_only(error)), end="")
+    else:
+        raise AssertionError(f"{expected.__name__} was not raised")
+
 
 # %%
 # A reference taken before the entry is replaced
 # ----------------------------------------------
-# Assigning to a key replaces the module the ``ModuleDict`` holds. A variable bound
-# earlier still points to the old one, and so does an optimizer built earlier.
+# Assigning to a key replaces the module the ``ModuleDict`` holds. A variable
+# bound earlier still points to the old one, and so does an optimizer built
+# earlier.
 import copy
 
 import torch
-from _guide import expect_error
 from torch import nn
 
 _ = torch.manual_seed(0)
@@ -35,15 +56,27 @@ held = optimizer.param_groups[0]["params"]
 holds_old = held[0] is old.weight and held[1] is old.bias
 knows_new = any(p is md["k"].weight for p in held)
 moved = not torch.equal(md["k"].weight, new_weight)
-assert holds_old and not knows_new and not moved and md["k"].weight.grad is not None
+assert (
+    holds_old
+    and not knows_new
+    and not moved
+    and md["k"].weight.grad is not None
+)
 print("optimizer holds the old layer:", holds_old, "| the new one:", knows_new)
-print("new layer has a gradient:", md["k"].weight.grad is not None, "| step() changed it:", moved)
+print(
+    "new layer has a gradient:",
+    md["k"].weight.grad is not None,
+    "| step() changed it:",
+    moved,
+)
+
 
 # %%
 # A ``copy.deepcopy`` inside ``forward``
 # --------------------------------------
 # The copy has parameters of its own. Backward fills *their* gradients, and the
-# copy is thrown away at the end of ``forward``: the registered layer gets nothing.
+# copy is thrown away at the end of ``forward``: the registered layer gets
+# nothing.
 class CopyInForward(nn.Module):
     def __init__(self):
         super().__init__()
@@ -59,6 +92,7 @@ model(x).sum().backward()
 assert all(p.grad is None for p in model.parameters())
 print({name: p.grad for name, p in model.named_parameters()})
 
+
 # %%
 # The same layer under two names
 # ------------------------------
@@ -68,30 +102,46 @@ print({name: p.grad for name, p in model.named_parameters()})
 class TwoNames(nn.Module):
     def __init__(self):
         super().__init__()
-        self.layers = nn.ModuleDict({"layer1": nn.Linear(4, 3), "layer2": nn.Linear(3, 2)})
+        self.layers = nn.ModuleDict(
+            {"layer1": nn.Linear(4, 3), "layer2": nn.Linear(3, 2)}
+        )
         self.first = self.layers["layer1"]
 
 
 model = TwoNames()
 state = model.state_dict()
 print(list(state))
-print("parameters():", len(list(model.parameters())), "| state_dict():", len(state))
+print(
+    "parameters():",
+    len(list(model.parameters())),
+    "| state_dict():",
+    len(state),
+)
 assert len(list(model.parameters())) == 4 and len(state) == 6
-assert state["first.weight"].data_ptr() == state["layers.layer1.weight"].data_ptr()
+assert (
+    state["first.weight"].data_ptr()
+    == state["layers.layer1.weight"].data_ptr()
+)
 
 # %%
 # A checkpoint written without the alias (for instance by the model before
 # ``first`` was added) no longer loads strictly:
 del state["first.weight"], state["first.bias"]
-with expect_error(RuntimeError, r'Missing key\(s\) in state_dict: "first.weight", "first.bias"'):
+with raises(
+    RuntimeError,
+    r'Missing key\(s\) in state_dict: "first.weight", "first.bias"',
+):
     model.load_state_dict(state)
+
 
 # %%
 # An alias that stays current and adds no key is a read-only property:
 class Alias(nn.Module):
     def __init__(self):
         super().__init__()
-        self.layers = nn.ModuleDict({"layer1": nn.Linear(4, 3), "layer2": nn.Linear(3, 2)})
+        self.layers = nn.ModuleDict(
+            {"layer1": nn.Linear(4, 3), "layer2": nn.Linear(3, 2)}
+        )
 
     @property
     def first(self):
@@ -102,12 +152,13 @@ model = Alias()
 print(list(model.state_dict()))
 assert len(model.state_dict()) == 4 and model.first is model.layers["layer1"]
 
+
 # %%
 # Layers created inside ``forward``
 # ---------------------------------
-# A layer built in ``forward`` is new, with new random weights, at every call. It
-# is never registered, so no optimizer can train it, and the model is not even a
-# function of its input.
+# A layer built in ``forward`` is new, with new random weights, at every call.
+# It is never registered, so no optimizer can train it, and the model is not
+# even a function of its input.
 class BuiltInForward(nn.Module):
     def __init__(self):
         super().__init__()

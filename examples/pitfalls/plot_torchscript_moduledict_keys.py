@@ -2,23 +2,45 @@
 TorchScript indexes a ModuleDict only with a literal key
 =========================================================
 
-``torch.jit.script`` compiles ``self.layers["a"]`` but rejects ``self.layers[key]``
-when ``key`` is a ``str`` argument. Below: what works, the real error, two
-workarounds that script, and what torch says about TorchScript itself.
+``torch.jit.script`` compiles ``self.layers["a"]`` but rejects
+``self.layers[key]`` when ``key`` is a ``str`` argument. Below: what works, the
+real error, two workarounds that script, and what torch says about TorchScript
+itself.
 """
+
+# %%
+# ``raises`` checks that a block fails with the error we expect, and prints
+# that error as Python does; if the block stops failing, the script stops.
+import re
+import traceback
+from contextlib import contextmanager
+
+@contextmanager
+def raises(expected, match):
+    """Check that the block raises ``expected`` with a message matching
+    ``match`` (a regular expression), and print the error as Python does."""
+    try:
+        yield
+    except expected as error:
+        if not re.search(match, str(error)):
+            raise
+        print("".join(traceback.format_exception_only(error)), end="")
+    else:
+        raise AssertionError(f"{expected.__name__} was not raised")
+
 
 # %%
 # Scripting warns that TorchScript is deprecated, unseen by default
 # -----------------------------------------------------------------
-# ``torch.jit.script`` warns with a ``DeprecationWarning`` that torch raises from its
-# own module ``torch.jit._script``. Python's default warning filters show a
-# ``DeprecationWarning`` only when it is attributed to ``__main__`` and ignore it
-# elsewhere, so a plain ``python script.py`` prints nothing. Two fresh interpreters run
-# ``CHILD`` below, one started with Python's defaults, one with ``python -W default``
-# (neither has ``PYTHONWARNINGS`` in its environment). Each scripts a module with the
-# filters it started with, then again after ``warnings.simplefilter("default")``. Their
-# stderr is printed with torch's install folder cut off, so that paths start at
-# ``torch/``.
+# ``torch.jit.script`` warns with a ``DeprecationWarning`` that torch raises
+# from its own module ``torch.jit._script``. Python's default warning filters
+# show a ``DeprecationWarning`` only when it is attributed to ``__main__`` and
+# ignore it elsewhere, so a plain ``python script.py`` prints nothing. Two
+# fresh interpreters run ``CHILD`` below, one started with Python's defaults,
+# one with ``python -W default`` (neither has ``PYTHONWARNINGS`` in its
+# environment). Each scripts a module with the filters it started with, then
+# again after ``warnings.simplefilter("default")``. Their stderr is printed
+# with torch's install folder cut off, so that paths start at ``torch/``.
 import os
 import subprocess
 import sys
@@ -26,18 +48,18 @@ import warnings
 from pathlib import Path
 
 import torch
-from _guide import expect_error
 from torch import nn
 
 CHILD = """
 import sys, warnings
-print("filters for a DeprecationWarning before torch is imported (first match wins):",
-      file=sys.stderr)
+print("filters for a DeprecationWarning before torch is imported",
+      "(first match wins):", file=sys.stderr)
 for action, message, category, module, _ in warnings.filters:
     if issubclass(DeprecationWarning, category):
         module = getattr(module, "pattern", module) or "any module"
-        print("   ", action, category.__name__, "message", message or "any", "from", module,
-              file=sys.stderr)
+        message = message or "any"
+        print("   ", action, category.__name__, "message", message,
+              "from", module, file=sys.stderr)
 import torch
 print("-- script, filters as started", file=sys.stderr)
 torch.jit.script(torch.nn.Linear(2, 2))
@@ -48,7 +70,10 @@ torch.jit.script(torch.nn.Linear(2, 2))
 env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
 children = {
     flags: subprocess.Popen(
-        [sys.executable, *flags, "-c", CHILD], env=env, stderr=subprocess.PIPE, text=True
+        [sys.executable, *flags, "-c", CHILD],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     for flags in [(), ("-W", "default")]
 }
@@ -66,8 +91,8 @@ assert stderr[("-W", "default")].count(warning) == 2
 
 # %%
 # In this page's own process, we record the warnings of the first
-# ``torch.jit.script`` call with every warning shown, and print them. The later calls
-# are made with that warning filtered, so the page stays readable.
+# ``torch.jit.script`` call with every warning shown, and print them. The later
+# calls are made with that warning filtered, so the page stays readable.
 _ = torch.manual_seed(0)
 x = torch.randn(2, 4)
 
@@ -90,9 +115,13 @@ with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     scripted = torch.jit.script(module)
 for warning in caught:
-    print(f"{warning.category.__name__}: {str(warning.message).splitlines()[0]}")
+    print(
+        f"{warning.category.__name__}: {str(warning.message).splitlines()[0]}"
+    )
 assert any(issubclass(w.category, DeprecationWarning) for w in caught)
-warnings.filterwarnings("ignore", "`torch.jit.script` is deprecated", DeprecationWarning)
+warnings.filterwarnings(
+    "ignore", "`torch.jit.script` is deprecated", DeprecationWarning
+)
 
 # %%
 # A literal key scripts and runs: the result equals the eager module's.
@@ -102,19 +131,8 @@ print(torch.equal(scripted(x), module(x)))
 # %%
 # A key passed as an argument does not script
 # -------------------------------------------
-# The error is raised by ``torch.jit.script`` itself, before any input is seen. Its
-# message names the source file as the code object of ``forward`` records it.
-# sphinx-gallery compiles this page from the absolute path of the script in the build
-# folder; to keep that path off the page, ``by_base_name`` renames the file to its base
-# name when torch finds the source by that name in this folder (not in a notebook).
-def by_base_name(cls):
-    code = cls.forward.__code__
-    if os.path.isfile(os.path.basename(code.co_filename)):
-        cls.forward.__code__ = code.replace(co_filename=os.path.basename(code.co_filename))
-    return cls
-
-
-@by_base_name
+# The error is raised by ``torch.jit.script`` itself, before any input is seen.
+# Its message quotes the file and the line of ``forward`` that it refuses.
 class VariableKey(nn.Module):
     def __init__(self):
         super().__init__()
@@ -124,16 +142,15 @@ class VariableKey(nn.Module):
         return self.layers[key](x)
 
 
-with expect_error(RuntimeError, r"Unable to extract string literal index") as error:
+with raises(RuntimeError, r"Unable to extract string literal index"):
     torch.jit.script(VariableKey())
-assert f'File "{VariableKey.forward.__code__.co_filename}", line' in str(error.value)
 
 
 # %%
 # Workaround 1: iterate and compare keys
 # --------------------------------------
-# Iterating ``.items()`` scripts: the loop is unrolled over the known keys, as the
-# generated code shows, and each branch is guarded by a string comparison.
+# Iterating ``.items()`` scripts: the loop is unrolled over the known keys, as
+# the generated code shows, and each branch is guarded by a string comparison.
 class CompareKeys(nn.Module):
     def __init__(self):
         super().__init__()
@@ -154,12 +171,14 @@ assert torch.equal(compare(x, "b"), compare.layers.b(x))
 # %%
 # Workaround 2: a module interface
 # --------------------------------
-# Annotating the looked-up module with a ``torch.jit.interface`` type lets TorchScript
-# index with a variable key. Every entry must implement the interface's ``forward``;
-# its parameter is named ``input``, as in ``nn.Linear.forward`` and
-# ``nn.ReLU.forward``. TorchScript reads the interface's source from the file of the
-# module that defines it. sphinx-gallery and Jupyter run this code without
-# ``__file__``: the file this cell was compiled from (in Jupyter, the cell) holds it.
+# Annotating the looked-up module with a ``torch.jit.interface`` type lets
+# TorchScript index with a variable key. Every entry must implement the
+# interface's ``forward``; its parameter is named ``input``, as in
+# ``nn.Linear.forward`` and ``nn.ReLU.forward``. TorchScript reads the
+# interface's source from the file of the module that defines it, its
+# ``__file__``. A notebook has no ``__file__``: there, the first line below
+# names the file this cell was compiled from (in Jupyter, the cell itself),
+# which holds the source.
 if "__file__" not in globals():
     __file__ = (lambda: None).__code__.co_filename
 
@@ -173,7 +192,9 @@ class TensorToTensor(nn.Module):
 class InterfaceKey(nn.Module):
     def __init__(self):
         super().__init__()
-        self.layers = nn.ModuleDict({"linear": nn.Linear(4, 4), "relu": nn.ReLU()})
+        self.layers = nn.ModuleDict(
+            {"linear": nn.Linear(4, 4), "relu": nn.ReLU()}
+        )
 
     def forward(self, x, key: str):
         layer: TensorToTensor = self.layers[key]
@@ -190,9 +211,10 @@ print("both keys give the eager results")
 # Conclusion
 # ----------
 # In TorchScript, index a ``ModuleDict`` with literals, loop over ``.items()``
-# comparing keys, or annotate the lookup with a ``torch.jit.interface`` type. Since
-# torch itself now warns that ``torch.jit.script`` is deprecated (a warning Python's
-# default filters hide: run with ``python -W default`` to see it) and points to
-# ``torch.compile`` and ``torch.export``, prefer those for new code: see
+# comparing keys, or annotate the lookup with a ``torch.jit.interface`` type.
+# Since torch itself now warns that ``torch.jit.script`` is deprecated (a
+# warning Python's default filters hide: run with ``python -W default`` to see
+# it) and points to ``torch.compile`` and ``torch.export``, prefer those for
+# new code: see
 # :ref:`sphx_glr_auto_examples_pitfalls_plot_compile_key_per_call.py` and
 # :ref:`sphx_glr_auto_examples_pitfalls_plot_fx_and_export_moduledict.py`.
