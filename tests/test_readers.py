@@ -22,21 +22,30 @@ from helpers import MYTHS_PAGE, soup
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 IMAGES = (".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp", ".ico")
 MAX_PAGE_BYTES = 300_000  # without its images
-ERROR_LINE = r"^\s*[\w.]*(Error|Exception|Warning)\b.*:"
 
-# Every block that shows what code printed: sphinx-gallery outputs, and doctest sessions
-# (their outputs and tracebacks sit in the same block as the code); and any block with an
-# error line in it.
-SIDEWAYS = """(errorLine) => {
-  const re = new RegExp(errorLine, "m");
-  const blocks = [...document.querySelectorAll("article pre")].filter(pre =>
-    pre.closest("div.sphx-glr-script-out, div.guide-executed") || re.test(pre.textContent));
+# Every code or output block (<pre>) of a page: those wider than their column (they
+# scroll sideways), and those whose white-space wraps their lines.
+CODE_BLOCKS = """() => {
+  const blocks = [...document.querySelectorAll("article pre")];
+  const longest = pre => pre.textContent.split("\\n")
+    .reduce((a, b) => (b.length > a.length ? b : a)).slice(0, 80);
+  const wraps = ["normal", "pre-wrap", "pre-line", "break-spaces"];
   return {
     count: blocks.length,
-    scrolling: blocks.filter(pre => pre.scrollWidth > pre.clientWidth + 1)
-      .map(pre => pre.textContent.split("\\n").reduce((a, b) => (b.length > a.length ? b : a)).slice(0, 80)),
+    scrolling: blocks.filter(pre => pre.scrollWidth > pre.clientWidth + 1).map(longest),
+    wrapping: blocks.filter(pre => wraps.includes(getComputedStyle(pre).whiteSpace))
+      .map(longest),
   };
 }"""
+
+
+def code_block_problems(blocks: dict, width: str) -> list[str]:
+    """At 1280 px no code or output block scrolls sideways; on a phone a block may
+    scroll, but never wraps (a wrapped line changes the indentation a reader sees)."""
+    if width == "desktop":
+        return [f"scrolls sideways: {line!r}" for line in blocks["scrolling"]]
+    return [f"wraps: {line!r}" for line in blocks["wrapping"]]
+
 
 BACK_TO_TOP_OVER_CODE = """() => {
   const pill = document.querySelector(".back-to-top");
@@ -72,18 +81,21 @@ def pages(site):
 def test_every_page_offline_light_wrapped_light_weight_described_and_dark(
     site, chromium, pages, width
 ):
-    """No outside request, no console error, no output or error line scrolling sideways,
-    under 300 KB without images, and a description; then, switched to a dark color scheme, a dark page on which no figure is a white box."""
+    """No outside request, no console error, no code or output block scrolling sideways
+    at 1280 px nor wrapping on a phone, under 300 KB without images, and a description; then, switched to a dark color scheme, a dark page on which no figure is a white box."""
     problems, heaviest, outputs, images = {}, (0, ""), 0, 0
+    scrolling, wrapping = 0, 0
     for html in pages:
         rel = relative(site, html)
         result, page = visit(
             chromium, html.as_uri(), viewport=VIEWPORTS[width], color_scheme="light"
         )
         found = result.outside(site.html) + result.failed + result.console
-        sideways = page.evaluate(SIDEWAYS, ERROR_LINE)
-        outputs += sideways["count"]
-        found += [f"scrolls sideways: {line!r}" for line in sideways["scrolling"]]
+        blocks = page.evaluate(CODE_BLOCKS)
+        outputs += blocks["count"]
+        scrolling += len(blocks["scrolling"])
+        wrapping += len(blocks["wrapping"])
+        found += code_block_problems(blocks, width)
         files = {
             u for u in result.requests if u.startswith("file://") and not u.lower().endswith(IMAGES)
         }
@@ -104,12 +116,31 @@ def test_every_page_offline_light_wrapped_light_weight_described_and_dark(
             problems[rel] = found
         page.context.close()
     print(
-        f"\n{width}: {len(pages)} pages, {outputs} output/doctest blocks; heaviest {heaviest[1]}: "
-        f"{heaviest[0]} bytes without images"
+        f"\n{width}: {len(pages)} pages, {outputs} code/output blocks, {scrolling} scroll "
+        f"sideways, {wrapping} wrap; heaviest {heaviest[1]}: {heaviest[0]} bytes without images"
     )
-    assert outputs > 40
+    assert outputs > 300
     assert images >= 12  # the gallery's thumbnails at least
     assert not problems
+
+
+# A line too long for the column (as a block that does not wrap shows it), and a block
+# that wraps its lines.
+SPOIL = {
+    "desktop": "pre => { pre.style.whiteSpace = 'pre'; pre.textContent += '#'.repeat(200); }",
+    "phone": "pre => { pre.style.whiteSpace = 'pre-wrap'; }",
+}
+
+
+@pytest.mark.parametrize("width", VIEWPORTS)
+def test_the_code_block_check_finds_a_block_that_scrolls_or_wraps(site, chromium, width):
+    _, page = visit(chromium, (site.html / "reference" / "keys.html").as_uri(),
+                    viewport=VIEWPORTS[width])
+    before = code_block_problems(page.evaluate(CODE_BLOCKS), width)
+    page.eval_on_selector("article pre", SPOIL[width])
+    after = code_block_problems(page.evaluate(CODE_BLOCKS), width)
+    page.context.close()
+    assert len(after) == len(before) + 1, (before, after)
 
 
 # The longest pages, and the widest tables (furo shows its pill once a reader scrolls up).
