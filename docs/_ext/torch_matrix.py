@@ -125,10 +125,9 @@ def example_table(data: dict) -> tuple[list[str], list[list[str]]]:
 
 
 def environment_table(data: dict) -> tuple[list[str], list[list[str]]]:
-    header = ["torch", "Python", "NumPy", "Matplotlib", "recorded", "install (s)", "examples (s)"]
+    header = ["torch", "Python", "NumPy", "Matplotlib", "recorded"]
     rows = [
-        [c["torch"], c["python"], c["numpy"], c["matplotlib"], c["date"],
-         f"{c['install_s']:.0f}", f"{c['run_s']:.0f}"]
+        [c["torch"], c["python"], c["numpy"], c["matplotlib"], c["date"]]
         for c in (data["columns"][v] for v in data["versions"])
     ]
     return header, rows
