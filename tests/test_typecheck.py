@@ -38,6 +38,11 @@ def test_expectations_are_read_from_the_comments():
         Diagnostic(6, "error", '"Tensor" not callable  [operator]')
     ]
     assert expected_diagnostics("x = 1\n") == []
+    # on a line of its own, a comment is about the next line of code
+    own_line = "# N: Revealed type is \"int\"\n\nreveal_type(1)\nx = 1  # E: no\n"
+    assert expected_diagnostics(own_line) == [
+        Diagnostic(3, "note", 'Revealed type is "int"'), Diagnostic(4, "error", "no")
+    ]
 
 
 def test_mypy_output_is_split_by_snippet_and_names_no_path(cache):

@@ -64,10 +64,20 @@ class Diagnostic:
 
 
 def expected_diagnostics(code: str) -> list[Diagnostic]:
-    """The diagnostics the ``# E:``/``# N:`` comments of ``code`` ask for."""
-    found = []
+    """The diagnostics the ``# E:``/``# N:`` comments of ``code`` ask for.
+
+    A comment at the end of a line of code is about that line; one on a line of its own
+    is about the next line of code (so that a long message keeps the code short).
+    """
+    found, pending = [], []
     for number, text in enumerate(code.splitlines(), start=1):
         match = EXPECTATION.search(text)
+        if match and text.lstrip().startswith("#"):
+            pending.append((SEVERITY[match["kind"]], match["message"]))
+            continue
+        if text.strip():
+            found += [Diagnostic(number, severity, message) for severity, message in pending]
+            pending = []
         if match:
             found.append(Diagnostic(number, SEVERITY[match["kind"]], match["message"]))
     return found
