@@ -9,11 +9,13 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 from helpers import (
     MINIMAL_EXAMPLE,
+    ROOT,
     example_path,
     examples_executed,
     make,
@@ -123,9 +125,19 @@ def assert_fails_naming(result, pattern: str):
 def test_a_claim_whose_evidence_flips_fails_the_build(mini_project):
     """The ledger judged against a patched torch in which item access copies the module."""
     append_to_index(mini_project, "\n```{claims-ledger} table\n```\n")
+    # The evidence runs the article's code, which the article's pages hold: the mini
+    # project has none of them, so its conf.py hands the ledger the code, read here.
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    from ledger.article import article_code
+
+    code = {n: article_code(n) for n in (1, 2, 3)}
+    (mini_project / "article-code.json").write_text(json.dumps(code))
     conf = mini_project / "conf.py"
     patch = (
-        "\nimport copy\nimport torch.nn as nn\n"
+        "\nimport json\nimport article_quote\n"
+        "CODE = json.loads(Path(__file__).with_name('article-code.json').read_text())\n"
+        "article_quote.article_code = lambda n: CODE[str(n)]\n"
+        "import copy\nimport torch.nn as nn\n"
         "nn.ModuleDict.__getitem__ = lambda self, key: copy.deepcopy(self._modules[key])\n"
     )
     conf.write_text(conf.read_text() + patch)
