@@ -35,6 +35,7 @@ extensions = [
     "markup_fixes",
     "standalone_downloads",
     "article_quote",
+    "claims_ledger",
     "reader_pages",
     "typecheck",
     "torch_matrix",  # the examples on other torch versions (make matrix)

@@ -1,8 +1,7 @@
-"""The autograd graph behind a tensor: walked once, drawn once (ledger and myths page).
+"""The autograd graph behind a tensor: walked once, drawn once (the myths page).
 
 ``walk`` lists the nodes reachable from ``tensor.grad_fn`` through ``next_functions``,
-breadth first, and the edges between them. ``leaf_variables`` are the tensors whose
-gradients land in ``AccumulateGrad`` nodes. ``draw`` lays the graph out, loss at the top.
+breadth first, and the edges between them. ``draw`` lays the graph out, loss at the top.
 """
 
 from __future__ import annotations
@@ -20,11 +19,6 @@ def walk(tensor) -> tuple[list, list[tuple[int, int]]]:
                 nodes.append(child)
             edges.append((nodes.index(node), nodes.index(child)))
     return nodes, edges
-
-
-def leaf_variables(tensor) -> list:
-    """The tensors that receive a gradient when ``tensor.backward()`` runs."""
-    return [node.variable for node in walk(tensor)[0] if hasattr(node, "variable")]
 
 
 def describe(tensor, named_parameters) -> tuple[list[str], list[tuple[int, int]]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 import xml.dom.minidom
+import zipfile
 
 from bs4 import BeautifulSoup
 from helpers import (
@@ -21,7 +22,10 @@ from helpers import (
 )
 
 sys.path.insert(0, str(ROOT / "examples"))
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 import _article  # noqa: E402
+from ledger.claims import CLAIMS  # noqa: E402
+from ledger.labels import LABELS  # noqa: E402
 
 ARTICLE_CODE = {f"EXAMPLE_{n}": getattr(_article, f"EXAMPLE_{n}") for n in (1, 2, 3)}
 
@@ -83,7 +87,7 @@ def test_every_error_the_guide_shows_is_verbatim_on_a_page(site, doctest_run):
 MYTHS = MYTHS_PAGE
 EXAMPLE1 = "auto_examples/article/plot_article_example1_item_access_works.html"
 EXAMPLE2 = "auto_examples/article/plot_article_example2_crashes_as_written.html"
-LEDGER = "auto_examples/article/plot_claims_ledger.html"
+LEDGER = "explanation/claims-ledger.html"
 
 
 def outputs(site, relative: str) -> list[str]:
@@ -142,31 +146,51 @@ def test_the_ledger_table_has_every_claim_with_a_computed_verdict(site, article)
     page = soup(site.html / LEDGER)
     table = page.select_one("table.claims-ledger")
     rows = [row.find_all("td") for row in table.select("tbody tr")]
-    assert len(rows) == len(_article.CLAIMS)
+    assert len(rows) == len(CLAIMS) == 27
     words = re.sub(r"[`*]", "", " ".join(article.split()))
-    for (number, claim, verdict, proof), record in zip(rows, _article.CLAIMS, strict=True):
-        assert verdict.get_text() == record.expected
-        assert verdict["class"] == [f"verdict-{record.expected}"]
-        quote = re.match(r"“(.+?)”", claim.get_text()).group(1)
+    for (number, claim, verdict, proof), record in zip(rows, CLAIMS, strict=True):
+        assert verdict.get_text().strip() == record.expected
+        assert f"verdict-{record.expected}" in verdict["class"]
+        quote = re.match(r"“(.+?)”", claim.get_text().strip()).group(1)
         assert quote == record.quote and quote in words
-        assert page.select_one(f"#evidence-{number.get_text()} li"), "no evidence"
+        assert page.select_one(f"#evidence-{number.get_text().strip()} li"), "no evidence"
         link = proof.find("a")
         if link["href"].startswith("#"):  # the evidence on this page is the whole proof
             assert not record.proven_in and link.get_text() == "evidence below"
         else:  # linked by its title
             assert ((site.html / LEDGER).parent / link["href"]).is_file(), link["href"]
-            assert link.get_text() == page_title(site, link["href"])
-    counts = {v: sum(r[2].get_text() == v for r in rows) for v in ("false", "misleading", "true")}
-    assert table.caption.get_text() == (f"{len(rows)} claims: {counts['false']} false, "
-                                        f"{counts['misleading']} misleading, {counts['true']} true")
+            shown = link.get_text().translate(str.maketrans("‘’“”", "''\"\""))
+            assert shown == page_title(site, link["href"])
+    counts = {v: sum(r[2].get_text().strip() == v for r in rows)
+              for v in ("false", "misleading", "true")}
+    assert table.caption.select_one(".caption-text").get_text() == (
+        f"{len(rows)} claims: {counts['false']} false, "
+        f"{counts['misleading']} misleading, {counts['true']} true")
     assert all(counts.values())
-    # No output (a plain-text copy of it, say) comes before the table.
-    assert table.find_previous("div", class_="sphx-glr-script-out") is None
+    # No code comes before the table; the evidence shows values in words, the code folded.
+    assert table.find_previous("div", class_=re.compile("highlight")) is None
+    evidence = page.select("div.claims-evidence div.claim-evidence")
+    assert len(evidence) == len(CLAIMS)
+    for entry in evidence:
+        assert entry.select_one("details.claims-code div.guide-executed"), entry["id"]
+        shown = entry.select_one("ul").get_text()  # values in words, not Python names
+        assert [k for k in LABELS if "_" in k and k in shown] == [], entry["id"]
 
 
-def test_the_ledger_html_is_well_formed_xhtml(site):
-    for output in soup(site.html / LEDGER).select("div.output_html"):
-        xml.dom.minidom.parseString(str(output))  # raises on a <br> or any unclosed tag
+def test_the_ledger_is_well_formed_xhtml_in_the_epub_and_whole_on_the_single_page(dist):
+    (epub,) = dist.glob("*.epub")
+    with zipfile.ZipFile(epub) as book:
+        (name,) = [n for n in book.namelist() if n.endswith("claims-ledger.xhtml")]
+        page = xml.dom.minidom.parseString(book.read(name))  # raises on any unclosed tag
+    tables = [t for t in page.getElementsByTagName("table")
+              if "claims-ledger" in t.getAttribute("class")]
+    assert len(tables) == 1 and len(tables[0].getElementsByTagName("tr")) == 1 + len(CLAIMS)
+    assert len(page.getElementsByTagName("details")) == len(CLAIMS) + 1  # and the tools
+    single = soup(dist / "moduledict-corrected-single-page" / "index.html")
+    ids = {f"claim-{n}" for n in range(1, 28)} | {f"evidence-{n}" for n in range(1, 28)}
+    assert ids <= {tag["id"] for tag in single.select("[id]")}
+    for link in single.select("table.claims-ledger a[href^='#evidence-']"):
+        assert single.select_one(link["href"]), link["href"]
 
 
 def test_the_ledger_table_is_on_the_first_screen_and_reads_as_cards_on_a_phone(site, chromium):

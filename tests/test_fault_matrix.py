@@ -9,11 +9,13 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 from helpers import (
     MINIMAL_EXAMPLE,
+    ROOT,
     example_path,
     examples_executed,
     make,
@@ -134,20 +136,31 @@ def assert_fails_naming(result, pattern: str):
 
 def test_a_claim_whose_evidence_flips_fails_the_build(mini_project):
     """The ledger judged against a patched torch in which item access copies the module."""
-    ledger = add_example(mini_project, "plot_claims_ledger.py")
-    docstring_end = ledger.read_text().index('"""', 3) + 3
+    append_to_index(mini_project, "\n```{claims-ledger} table\n```\n")
+    # The evidence runs the article's code, which the article's pages hold: the mini
+    # project has none of them, so its conf.py hands the ledger the code, read here.
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    from ledger.article import article_code
+
+    code = {n: article_code(n) for n in (1, 2, 3)}
+    (mini_project / "article-code.json").write_text(json.dumps(code))
+    conf = mini_project / "conf.py"
     patch = (
-        "\nimport copy\nimport torch.nn as nn\n"
+        "\nimport json\nimport article_quote\n"
+        "CODE = json.loads(Path(__file__).with_name('article-code.json').read_text())\n"
+        "article_quote.article_code = lambda n: CODE[str(n)]\n"
+        "import copy\nimport torch.nn as nn\n"
         "nn.ModuleDict.__getitem__ = lambda self, key: copy.deepcopy(self._modules[key])\n"
     )
-    source = ledger.read_text()
-    ledger.write_text(source[:docstring_end] + patch + source[docstring_end:])
+    conf.write_text(conf.read_text() + patch)
     result = make(mini_project, "html")
-    assert_fails_naming(result, r'File ".*plot_claims_ledger\.py", line \d+')
+    assert_fails_naming(result, r"Claims ledger: a verdict changed")
     assert (
         "claim 3 ('meaning it participates in the PyTorch computation graph'): "
-        "the evidence now gives 'false', the site says 'misleading'"
+        "the evidence now gives 'false', the site says 'misleading'; evidence: "
+        "{'moduledict_parameters': 4, 'moduledict_parameters_that_are_leaves': 0"
     ) in output_of(result)
+
 
 
 def test_a_broken_cross_reference_fails_the_build(mini_project):

@@ -1,7 +1,8 @@
-"""The ledger without a site build: the article quoted once, every rule able to flip.
+"""The ledger without a site build: every claim judged, every rule able to flip.
 
-Imports the helper modules of examples/ directly: the records (``_article.CLAIMS``), the
-evidence functions (``_evidence``) and the rules (``_rules``).
+Imports the ledger's package (``docs/_ext/ledger``) directly: the records
+(``ledger.claims``), the evidence functions (``ledger.evidence``), the words each value
+is shown with (``ledger.labels``) and the rules (``ledger.rules``).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import sys
 import pytest
 from helpers import ROOT
 
-sys.path.insert(0, str(ROOT / "examples"))
-import _article  # noqa: E402
-import _evidence  # noqa: E402
-import _rules  # noqa: E402
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+from ledger import evidence, harness, rules  # noqa: E402
+from ledger.claims import CLAIMS, NOT_TESTABLE  # noqa: E402
+from ledger.judge import VerdictChanged, judge  # noqa: E402
+from ledger.labels import LABELS  # noqa: E402
 
 # For each rule: evidence values that, put in place of the real ones, must change the verdict.
 OPPOSITE = {
@@ -49,51 +51,63 @@ OPPOSITE = {
     "clear_indicator": {"example3_raised": True, "backward_errors_naming_indexing": 1},
     "whole_module_affected": {"tensors_bit_equal": 1},
 }
-RULES = {name: f for name, f in vars(_rules).items() if inspect.isfunction(f)}
-EVIDENCE = {c.key: getattr(_evidence, c.key)() for c in _article.CLAIMS}
+RULES = {name: f for name, f in vars(rules).items() if inspect.isfunction(f)}
+EVIDENCE = {c.key: getattr(evidence, c.key)() for c in CLAIMS}
 
 
 def test_each_record_has_one_evidence_function_and_one_rule():
-    keys = [c.key for c in _article.CLAIMS]
-    assert len(keys) == len(set(keys))
+    keys = [c.key for c in CLAIMS]
+    assert len(keys) == len(set(keys)) == 27
     assert set(keys) == set(RULES) == set(OPPOSITE)
-    assert all(callable(getattr(_evidence, k, None)) for k in keys)
-    assert all(c.expected in ("true", "false", "misleading") for c in _article.CLAIMS)
+    assert all(callable(getattr(evidence, k, None)) for k in keys)
+    assert all(c.expected in ("true", "false", "misleading") for c in CLAIMS)
 
 
-@pytest.mark.parametrize("claim", _article.CLAIMS, ids=lambda c: c.key)
+@pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.key)
 def test_the_rule_gives_the_expected_verdict_and_flips_on_the_opposite_evidence(claim):
-    rule, evidence = RULES[claim.key], EVIDENCE[claim.key]
-    assert rule(evidence) == claim.expected, evidence
-    assert set(OPPOSITE[claim.key]) <= set(evidence)
-    assert rule({**evidence, **OPPOSITE[claim.key]}) != claim.expected
+    rule, values = RULES[claim.key], EVIDENCE[claim.key]
+    assert rule(values) == claim.expected, values
+    assert set(OPPOSITE[claim.key]) <= set(values)
+    assert rule({**values, **OPPOSITE[claim.key]}) != claim.expected
 
 
 def test_evidence_keys_are_identifiers_with_a_label():
-    keys = {k for evidence in EVIDENCE.values() for k in evidence}
+    keys = {k for values in EVIDENCE.values() for k in values}
     assert all(k.isidentifier() for k in keys)
-    assert keys == set(_evidence.LABELS)
+    assert keys == set(LABELS)
 
 
-def test_rules_are_short_with_no_nested_or_statement_conditionals():
-    tree = ast.parse(inspect.getsource(_rules))
+def test_rules_are_short_said_in_words_with_no_nested_or_statement_conditionals():
+    tree = ast.parse(inspect.getsource(rules))
     for node in ast.walk(tree):
         if isinstance(node, ast.IfExp):
             assert not any(isinstance(n, ast.IfExp) for n in ast.walk(node.body)), ast.unparse(node)
             assert not any(isinstance(n, ast.IfExp) for n in ast.walk(node.orelse)), ast.unparse(
                 node
             )
-        if isinstance(node, ast.Expr):
+        if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Constant):
             assert not isinstance(node.value, ast.IfExp), ast.unparse(node)
-    assert all(len(inspect.getsource(f).splitlines()) <= 9 for f in RULES.values())
+    for name, rule in RULES.items():
+        definition = ast.parse(inspect.getsource(rule)).body[0]
+        words = ast.get_docstring(definition)  # the rule as the page says it
+        assert words and len(words) <= 300 and words.endswith("."), name
+        body = definition.body[1:]
+        assert definition.body[0].end_lineno < body[0].lineno
+        assert body[-1].end_lineno - body[0].lineno + 1 <= 7, name
 
 
-# --- The article, quoted once -----------------------------------------------------------
+def test_the_code_shown_on_the_ledger_page_fits_79_columns():
+    """The page shows the evidence, the rules and the tools as code."""
+    shown = {m.__name__: inspect.getsource(m) for m in (evidence, rules, harness)}
+    long = [
+        (name, n) for name, text in shown.items()
+        for n, line in enumerate(text.splitlines(), 1) if len(line) > 79
+    ]
+    assert not long
+    assert sum(len(t.splitlines()) for t in shown.values()) > 500  # all three were read
 
 
-def front_matter(article: str) -> dict[str, str]:
-    head = article.split("---")[1]
-    return dict(re.findall(r'^(\w+): "(.*)"$', head, re.M))
+# --- The article's sentences, each judged or said untestable -------------------------
 
 
 def plain(text: str) -> str:
@@ -115,87 +129,31 @@ def sentences(article: str) -> list[str]:
     return segments
 
 
-QUOTE = ROOT / "examples" / "_article.md"
-# A front matter, and an example's bold heading line with its fenced Python block.
-HEAD = re.compile(r"\A---\n.*?\n---\n", re.S)
-EXAMPLE = re.compile(r"^\*\*Example \d: [^\n]*\*\*\n\n```python\n.*?^```\n", re.M | re.S)
-NOTE = re.compile(r"<!--\n.*?\n-->\n", re.S)
-
-
-def test_the_quote_is_the_articles_front_matter_and_code_blocks_verbatim(article):
-    """_article.md: the article's front matter, our note, then its three examples as it has them."""
-    quote = QUOTE.read_text(encoding="utf-8")
-    examples = EXAMPLE.findall(article)
-    assert len(examples) == 3 == article.count("```python")
-    assert quote == HEAD.match(article).group() + NOTE.search(quote).group() + "\n" + "\n".join(
-        examples
-    )
-    assert quote.count("```") == 6 and "_article.py" in NOTE.search(quote).group()
-
-
-def test_the_article_module_matches_the_article(article):
-    blocks = re.findall(r"```python\n(.*?)```", article, re.S)
-    assert [_article.EXAMPLE_1, _article.EXAMPLE_2, _article.EXAMPLE_3] == blocks
-    meta = front_matter(article)
-    assert (meta["title"], meta["date"], meta["id"]) == (_article.TITLE, _article.DATE, _article.ID)
-    assert _article.DATA_FILES == (QUOTE.name,)
+def test_every_claim_quotes_the_articles_words(article):
     words = plain(article)
-    for claim in _article.CLAIMS:
-        for quote in (claim.quote, *claim.also):
-            assert quote in words, quote
+    quotes = [q for claim in CLAIMS for q in (claim.quote, *claim.also)]
+    assert len(quotes) == 35
+    assert [q for q in quotes if q not in words] == []
 
 
 def test_every_sentence_of_the_article_is_judged_or_said_untestable(article):
     segments = sentences(article)
     assert len(segments) >= 30, segments
-    judged = [q for c in _article.CLAIMS for q in (c.quote, *c.also)]
+    judged = [q for c in CLAIMS for q in (c.quote, *c.also)]
     for segment in segments:
-        hits = [q for q in judged if q in segment] + [
-            o for o in _article.NOT_TESTABLE if o in segment
-        ]
+        hits = [q for q in judged if q in segment] + [o for o in NOT_TESTABLE if o in segment]
         assert hits, f"neither judged nor listed as not testable: {segment!r}"
-    for opening in _article.NOT_TESTABLE:  # each one starts a sentence, and only one
+    for opening in NOT_TESTABLE:  # each one starts a sentence, and only one
         assert sum(s.startswith(opening) for s in segments) == 1, opening
-
-
-def test_the_article_code_is_in_no_other_file():
-    """No five lines in a row of the article's code outside _article.md, in any source."""
-    sources = ("*.*", *(f"{d}/**/*.*" for d in ("examples", "docs", "tests", ".ci", ".github")))
-    generated = {"auto_examples", "__pycache__", "_build", "build"}
-    others = [
-        p
-        for pattern in sources
-        for p in ROOT.glob(pattern)
-        if p.is_file() and p != QUOTE and p.suffix not in (".png", ".svg", ".ico", ".pyc")
-        and not generated & set(p.relative_to(ROOT).parts)
-    ]
-    assert len(others) > 50 and ROOT / "examples" / "_article.py" in others
-    for code in (_article.EXAMPLE_1, _article.EXAMPLE_2, _article.EXAMPLE_3):
-        lines = code.splitlines()
-        runs = ["\n".join(lines[i : i + 5]) for i in range(len(lines) - 4)]
-        for path in others:
-            text = path.read_text(encoding="utf-8")
-            assert not [r for r in runs if r.strip() and r in text], path.name
-
-
-def test_example_files_stay_short():
-    long = {
-        p.name: n
-        for p in ROOT.glob("examples/plot_*.py")
-        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 200
-    }
-    assert not long
 
 
 def test_judge_stops_naming_the_claim_whose_verdict_is_not_the_expected_one():
     import dataclasses
 
-    import _ledger
-
-    wrong = dataclasses.replace(_article.CLAIMS[1], expected="false")
+    wrong = dataclasses.replace(CLAIMS[1], expected="false")
     expected = (
         r"claim 2 \('nn.ModuleDict inherits from nn.Module'\): the evidence now gives "
-        r"'true', the site says 'false'"
+        r"'true', the site says 'false'; evidence: \{'is_module_subclass': True\}"
     )
-    with pytest.raises(AssertionError, match=expected):
-        _ledger.judge([_article.CLAIMS[0], wrong])
+    with pytest.raises(VerdictChanged, match=expected):
+        judge([CLAIMS[0], wrong])

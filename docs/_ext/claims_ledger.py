@@ -1,0 +1,268 @@
+"""The ``claims-ledger`` directive: the article's claims, judged while the site builds.
+
+``ledger`` (beside this module) holds the claims, their evidence functions and their
+rules. The directive runs every claim's evidence, applies its rule and fails the build
+with a ``LedgerError`` (naming the claim, the expected and the computed verdict, and the
+evidence) when a verdict is not the recorded one. It renders, as docutils nodes::
+
+    ```{claims-ledger} table        the table of claims and verdicts (and the stamp)
+    ```{claims-ledger} evidence     for each claim: the values, the rule in words,
+                                    and the code of its evidence and rule (folded)
+    ```{claims-ledger} not-judged   the article's sentences no code can test
+    ```{claims-ledger} tools        the code of the tools the evidence uses
+
+The page that holds the directive is read again at every build, so its verdicts are
+always those of the installed torch. The code blocks it shows are classed
+``guide-executed``: the directive ran them in this build.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import platform
+import textwrap
+
+import torch
+from docutils import nodes
+from ledger import evidence, harness, rules
+from ledger.claims import NOT_TESTABLE
+from ledger.judge import VerdictChanged, count, judge
+from ledger.labels import LABELS
+from sphinx import addnodes
+from sphinx.errors import SphinxError
+from sphinx.util.docutils import SphinxDirective
+
+PARTS = ("table", "evidence", "not-judged", "tools")
+COLUMNS = (("claim", "#", 2), ("the article says", "the article says", 60),
+           ("verdict", "verdict", 8), ("proven in", "proven in", 30))
+EXECUTED = "guide-executed"  # the class of a code block the build ran
+
+
+class LedgerError(SphinxError):
+    category = "Claims ledger: a verdict changed"
+
+
+class details(nodes.General, nodes.Element):
+    """A folded block: ``<details>`` in HTML, its content elsewhere."""
+
+
+class summary(nodes.General, nodes.TextElement):
+    """The always-visible line of a ``details`` block."""
+
+
+def visit_details(self, node):
+    self.body.append(self.starttag(node, "details"))
+
+
+def depart_details(self, node):
+    self.body.append("</details>\n")
+
+
+def visit_summary(self, node):
+    self.body.append(self.starttag(node, "summary", ""))
+
+
+def depart_summary(self, node):
+    self.body.append("</summary>\n")
+
+
+def _pass(self, node):
+    pass
+
+
+_JUDGED: list | None = None
+
+
+def judged_claims() -> list:
+    """Every claim judged, once per build process."""
+    global _JUDGED
+    if _JUDGED is None:
+        try:
+            _JUDGED = judge()
+        except VerdictChanged as changed:
+            raise LedgerError(str(changed)) from None
+    return _JUDGED
+
+
+def _text(*parts) -> list[nodes.Node]:
+    return [nodes.Text(p) if isinstance(p, str) else p for p in parts]
+
+
+def _python(code: str) -> nodes.literal_block:
+    block = nodes.literal_block(code, code, language="python")
+    block["classes"].append(EXECUTED)
+    return block
+
+
+def _source(function) -> str:
+    return textwrap.dedent(inspect.getsource(function)).rstrip() + "\n"
+
+
+def _helpers(function, module) -> list:
+    """The functions of ``module`` that ``function`` calls, in order, recursively."""
+    found, todo = [], [function]
+    while todo:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(todo.pop(0))))
+        for node in ast.walk(tree):
+            helper = getattr(module, getattr(node, "id", ""), None)
+            if (inspect.isfunction(helper) and helper.__module__ == module.__name__
+                    and helper is not function and helper not in found):
+                found.append(helper)
+                todo.append(helper)
+    return found
+
+
+def _rule_words(key: str) -> str:
+    return " ".join(inspect.getdoc(getattr(rules, key)).split())
+
+
+class ClaimsLedger(SphinxDirective):
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        part = self.arguments[0]
+        if part not in PARTS:
+            raise self.error(f"claims-ledger: {part!r} is none of {', '.join(PARTS)}")
+        self.env.claims_ledger_docs = getattr(self.env, "claims_ledger_docs", set())
+        self.env.claims_ledger_docs.add(self.env.docname)
+        if part == "not-judged":
+            return [self.not_judged()]
+        if part == "tools":
+            return [self.tools()]
+        judged = judged_claims()
+        return self.table(judged) if part == "table" else [self.evidence(judged)]
+
+    # --- the table ---------------------------------------------------------------
+
+    def table(self, judged) -> list[nodes.Node]:
+        stamp = nodes.paragraph(classes=["guide-stamp"])
+        stamp += _text("Verdicts computed at build time by torch ",
+                       nodes.literal(text=torch.__version__), " on Python ",
+                       nodes.literal(text=platform.python_version()), ", CPU.")
+        table = nodes.table(ids=["claims-table"], classes=["claims-ledger"])
+        table["support_smartquotes"] = False  # the article's quotes stay as written
+        table += nodes.title(text=count(judged))
+        group = nodes.tgroup(cols=len(COLUMNS))
+        table += group
+        for _, _, width in COLUMNS:
+            group += nodes.colspec(colwidth=width)
+        head = nodes.row()
+        for _, heading, _ in COLUMNS:
+            head += nodes.entry("", nodes.paragraph(text=heading))
+        group += nodes.thead("", head)
+        body = nodes.tbody()
+        group += body
+        for j in judged:
+            body += self.row(j)
+        return [stamp, table]
+
+    def row(self, j) -> nodes.row:
+        claim = nodes.paragraph()
+        claim += nodes.Text(f"“{j.quote}”")
+        if j.claim.where:
+            claim += nodes.Text(" ")
+            claim += nodes.inline(text=f"({j.claim.where})", classes=["claim-where"])
+        verdict = nodes.paragraph()
+        verdict += nodes.reference("", j.verdict, refid=f"evidence-{j.number}")
+        proof = nodes.paragraph()
+        if j.claim.proven_in:
+            xref = addnodes.pending_xref(
+                "", refdomain="std", reftype="doc", reftarget="/" + j.claim.proven_in,
+                refexplicit=False, refwarn=True, refdoc=self.env.docname)
+            xref += nodes.inline("", j.claim.proven_in, classes=["xref", "std", "std-doc"])
+            proof += xref
+        else:
+            proof += nodes.reference("", "evidence below", refid=f"evidence-{j.number}")
+        cells = (nodes.paragraph(text=str(j.number)), claim, verdict, proof)
+        row = nodes.row(ids=[f"claim-{j.number}"])
+        for (label, _, _), cell in zip(COLUMNS, cells, strict=True):
+            classes = ["ledger-" + label.replace(" ", "-")]
+            if label == "verdict":
+                classes.append(f"verdict-{j.verdict}")
+            row += nodes.entry("", cell, classes=classes)
+        return row
+
+    # --- the evidence ------------------------------------------------------------
+
+    def evidence(self, judged) -> nodes.container:
+        every = nodes.container(classes=["claims-evidence"])
+        every["support_smartquotes"] = False
+        for j in judged:
+            every += self.entry(j)
+        return every
+
+    def entry(self, j) -> nodes.container:
+        entry = nodes.container(ids=[f"evidence-{j.number}"], classes=["claim-evidence"])
+        heading = nodes.paragraph()
+        heading += nodes.reference("", f"{j.number}.", refid=f"claim-{j.number}")
+        heading += nodes.Text(f" “{j.quote}” ")
+        heading += nodes.inline(text=j.verdict, classes=[f"verdict-{j.verdict}"])
+        entry += heading
+        items = nodes.bullet_list()
+        for also in j.claim.also:
+            items += nodes.list_item("", nodes.paragraph(text=f"also: “{also}”"))
+        for key, value in j.evidence.items():
+            item = nodes.paragraph()
+            item += _text(f"{LABELS[key]}: ", nodes.strong(text=str(value)))
+            items += nodes.list_item("", item)
+        entry += items
+        rule = nodes.paragraph()
+        rule += _text(nodes.emphasis(text="Rule: "), _rule_words(j.claim.key))
+        entry += rule
+        function = getattr(evidence, j.claim.key)
+        values = "\n\n".join(map(_source, (function, *_helpers(function, evidence))))
+        folded = details(classes=["claims-code"])
+        folded += summary(text="The code behind this verdict")
+        folded += nodes.paragraph(text="The values above come from:")
+        folded += _python(values)
+        folded += nodes.paragraph(text="The rule reads them:")
+        folded += _python(_source(getattr(rules, j.claim.key)))
+        entry += folded
+        return entry
+
+    # --- the rest ----------------------------------------------------------------
+
+    def not_judged(self) -> nodes.bullet_list:
+        items = nodes.bullet_list(classes=["claims-not-judged"])
+        items["support_smartquotes"] = False
+        for opening, reason in NOT_TESTABLE.items():
+            item = nodes.paragraph()
+            item += _text(f"“{opening} …”: ", nodes.emphasis(text=reason))
+            items += nodes.list_item("", item)
+        return items
+
+    def tools(self) -> nodes.Node:
+        functions = [f for _, f in inspect.getmembers(harness, inspect.isfunction)
+                     if f.__module__ == harness.__name__]
+        functions.sort(key=lambda f: f.__code__.co_firstlineno)
+        code = "\n\n".join([*map(_source, functions), _source(harness.PlainDictModel)])
+        folded = details(classes=["claims-code"])
+        folded += summary(text="The tools' code")
+        folded += _python(code)
+        return folded
+
+
+def read_again(app, env, added, changed, removed) -> list[str]:
+    """The ledger's page is read at every build: its verdicts are this torch's."""
+    return sorted(getattr(env, "claims_ledger_docs", set()) - set(removed))
+
+
+def purge(app, env, docname) -> None:
+    getattr(env, "claims_ledger_docs", set()).discard(docname)
+
+
+def merge(app, env, docnames, other) -> None:
+    env.claims_ledger_docs = getattr(env, "claims_ledger_docs", set())
+    env.claims_ledger_docs |= getattr(other, "claims_ledger_docs", set()) & set(docnames)
+
+
+def setup(app):
+    app.add_directive("claims-ledger", ClaimsLedger)
+    others = {f: (_pass, _pass) for f in ("latex", "text", "man", "texinfo")}
+    app.add_node(details, html=(visit_details, depart_details), **others)
+    app.add_node(summary, html=(visit_summary, depart_summary), **others)
+    app.connect("env-get-outdated", read_again)
+    app.connect("env-purge-doc", purge)
+    app.connect("env-merge-info", merge)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

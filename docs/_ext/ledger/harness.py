@@ -1,0 +1,111 @@
+"""Tools the evidence uses to run the article's code and see what it did."""
+
+from __future__ import annotations
+
+import io
+from contextlib import contextmanager, redirect_stdout
+
+import torch
+from torch import nn
+
+def run(code: str, seed: int = 0) -> dict:
+    """Run ``code`` after ``torch.manual_seed(seed)``; return its namespace.
+
+    Two entries are added: ``printed``, everything the code printed, and
+    ``error``, the exception that stopped it (None if it ran to the end).
+    Names defined before an error stay in the namespace.
+    """
+    torch.manual_seed(seed)
+    namespace, printed = {"error": None}, io.StringIO()
+    with redirect_stdout(printed):
+        try:
+            exec(code, namespace)
+        except Exception as error:  # kept for the evidence to judge
+            namespace["error"] = error
+    namespace["printed"] = printed.getvalue()
+    return namespace
+
+
+def article_input(namespace: dict, seed: int = 0) -> torch.Tensor:
+    """The ``torch.randn(1,10)`` that Example 1 or 3 fed its model, again."""
+    torch.manual_seed(seed)
+    namespace["MyModel"]()  # draws what ``model = MyModel()`` drew
+    x = torch.randn(1, 10)
+    output = namespace["model"](x)
+    assert torch.equal(output, namespace["output"]), "not the article's input"
+    return x
+
+
+@contextmanager
+def count_calls(cls: type, name: str):
+    """Count the calls to ``cls.<name>`` in the block (a list of arguments)."""
+    original, own = getattr(cls, name), name in vars(cls)
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(args[1:])
+        return original(*args, **kwargs)
+
+    setattr(cls, name, counting)
+    try:
+        yield calls
+    finally:
+        if own:
+            setattr(cls, name, original)
+        else:
+            delattr(cls, name)
+
+
+def grads(model: nn.Module) -> list:
+    """The ``.grad`` of each parameter of ``model``, in order."""
+    return [p.grad for p in model.parameters()]
+
+
+def adam_steps(model_class: type, steps: int = 20, seed: int = 0) -> list:
+    """Train a fresh ``model_class()`` for ``steps`` Adam steps on fixed data.
+
+    Returns copies of its parameters after training.
+    """
+    torch.manual_seed(seed)
+    model = model_class()
+    x, target = torch.randn(16, 10), torch.randn(16, 2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        torch.nn.functional.mse_loss(model(x), target).backward()
+        optimizer.step()
+    return [p.detach().clone() for p in model.parameters()]
+
+
+def is_in(tensor, tensors) -> bool:
+    """Whether ``tensor`` is one of ``tensors`` (the same object)."""
+    return any(tensor is t for t in tensors)
+
+
+def leaf_variables(tensor) -> list:
+    """The tensors that receive a gradient when ``tensor.backward()`` runs.
+
+    Walks the autograd graph from ``tensor.grad_fn`` through
+    ``next_functions``; a leaf's node (``AccumulateGrad``) holds it as
+    ``.variable``.
+    """
+    nodes = [tensor.grad_fn]
+    for node in nodes:  # the list grows while we walk it
+        for child, _ in node.next_functions:
+            if child is not None and child not in nodes:
+                nodes.append(child)
+    return [node.variable for node in nodes if hasattr(node, "variable")]
+
+
+class PlainDictModel(nn.Module):
+    """Example 1's layers kept in a plain dict: the real silent pitfall."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = {
+            "layer1": nn.Linear(10, 5),
+            "layer2": nn.Linear(5, 2),
+        }
+
+    def forward(self, x):
+        return self.layers["layer2"](self.layers["layer1"](x))
