@@ -4,6 +4,7 @@ Run with the configuration directory ``.`` and the source directory ``docs/``
 (see the Makefile). Custom behaviour lives in small modules in ``docs/_ext/``.
 """
 
+import doctest
 import os
 import sys
 from pathlib import Path
@@ -43,6 +44,10 @@ extensions = [
 
 # sphinx-gallery writes its pages, notebooks and scripts next to the sources.
 exclude_patterns = ["auto_examples/*.ipynb", "auto_examples/*.py"]
+
+# Sphinx's default adds IGNORE_EXCEPTION_DETAIL, which would accept a traceback whose
+# message differs: an error a page shows is checked by type and message.
+doctest_default_flags = doctest.ELLIPSIS | doctest.DONT_ACCEPT_TRUE_FOR_1
 
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3

@@ -88,6 +88,20 @@ def test_a_wrong_doctest_fails_make_doctest(mini_project):
     assert "1 failure" in report and "Expected:\n    2\nGot:\n    1" in report, report
 
 
+def test_a_doctest_traceback_with_another_message_fails_make_doctest(mini_project):
+    """Sphinx's default flags would compare the exception type alone; conf.py drops that."""
+    index = mini_project / "docs" / "index.md"
+    doctest = (
+        '>>> from torch import nn\n>>> nn.ModuleDict()["layer3"]\n'
+        "Traceback (most recent call last):\n    ...\nKeyError: 'layer4'\n"
+    )
+    index.write_text(index.read_text() + f"\n```{{doctest}}\n{doctest}```\n")
+    result = make(mini_project, "doctest")
+    assert result.returncode != 0
+    report = (mini_project / "build" / "doctest" / "output.txt").read_text()
+    assert "1 failure" in report and "KeyError: 'layer3'" in report, report
+
+
 def test_a_changed_environment_fingerprint_reexecutes_the_examples(mini_project):
     first = make(mini_project, "html")
     assert first.returncode == 0, output_of(first)[-3000:]
