@@ -130,7 +130,7 @@ def run_one(script: Path, result_path: Path) -> None:
     # Each call: the error the page's raises() printed ("shown"), or the one it let
     # through because its message did not match ("shown" None); "raised" is the text.
     calls: list[dict] = []
-    result: dict = {"status": "passed", "failure": None, "expect_error": calls, "claims": None}
+    result: dict = {"status": "passed", "failure": None, "expect_error": calls}
 
     def recording(*args, **kwargs):
         lines = FORMAT_EXCEPTION_ONLY(*args, **kwargs)
@@ -168,6 +168,23 @@ def run_one(script: Path, result_path: Path) -> None:
         sys.modules["__main__"] = saved_main
         traceback.format_exception_only = FORMAT_EXCEPTION_ONLY
     result_path.write_text(json.dumps(result), encoding="utf-8")
+
+
+def run_ledger(result_path: Path) -> None:
+    """Every claim of the claims ledger (docs/_ext/ledger) judged with this torch: its
+    quote and the verdict its rule gives, or why there is none."""
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    from ledger import evidence, rules  # noqa: PLC0415 - the runner's torch, not ours
+    from ledger.claims import CLAIMS  # noqa: PLC0415
+
+    claims = []
+    for claim in CLAIMS:
+        try:
+            verdict = getattr(rules, claim.key)(getattr(evidence, claim.key)())
+        except Exception as error:  # noqa: BLE001 - an older torch may lack an API
+            verdict = f"no verdict ({type(error).__name__}: {_portable(str(error))[:120]})"
+        claims.append({"quote": claim.quote, "verdict": verdict})
+    result_path.write_text(json.dumps(claims), encoding="utf-8")
 
 
 # --------------------------------------------------------------------------------------
@@ -252,6 +269,8 @@ def record_version(version: str, work: Path, cache: Path | None) -> dict:
             outcome = column["examples"][script.name]
             log(f"{version}: {script.name}: {outcome['status']} ({outcome['seconds']} s)"
                 + (f" {outcome['failure']['text'][:150]!r}" if outcome["failure"] else ""))
+        column["ledger"] = record_ledger(python, tmp, env)
+        log(f"{version}: the ledger: {len(column['ledger'])} claims")
         column["run_s"] = round(time.monotonic() - started, 1)
         disk.sample()
     column["peak_disk_bytes"] = disk.peak
@@ -260,6 +279,14 @@ def record_version(version: str, work: Path, cache: Path | None) -> dict:
     column["date"] = datetime.date.today().isoformat()
     column["recorder_sha256"] = script_sha256()
     return column
+
+
+def record_ledger(python: Path, tmp: Path, env: dict) -> list[dict]:
+    result_path = tmp / "ledger.json"
+    result_path.unlink(missing_ok=True)
+    subprocess.run([str(python), str(Path(__file__).resolve()), "--run-ledger",
+                    str(result_path)], cwd=tmp, env=env, check=True, timeout=DEADLINE_S)
+    return json.loads(result_path.read_text())
 
 
 def run_example(python: Path, script: Path, tmp: Path, env: dict) -> dict:
@@ -274,13 +301,13 @@ def run_example(python: Path, script: Path, tmp: Path, env: dict) -> dict:
             start_new_session=True,
         )
         outcome = json.loads(result_path.read_text()) if result_path.exists() else {
-            "status": "failed", "expect_error": [], "claims": None,
+            "status": "failed", "expect_error": [],
             "failure": {"type": "crash", "module": "", "missing_name": None,
                         "first_line": f"the process exited with {proc.returncode}",
                         "text": proc.stderr.strip()[-500:]},
         }
     except subprocess.TimeoutExpired:
-        outcome = {"status": "timeout", "expect_error": [], "claims": None,
+        outcome = {"status": "timeout", "expect_error": [],
                    "failure": {"type": "timeout", "module": "", "missing_name": None,
                                "first_line": f"still running after {DEADLINE_S} s",
                                "text": f"still running after {DEADLINE_S} s"}}
@@ -316,9 +343,13 @@ def main() -> int:
     parser.add_argument("--cache", default="/tmp/torch-matrix-cache",
                         help="pip's download cache, kept between runs; '' for none")
     parser.add_argument("--run-one", nargs=2, metavar=("SCRIPT", "RESULT"), help=argparse.SUPPRESS)
+    parser.add_argument("--run-ledger", metavar="RESULT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_one:
         run_one(Path(args.run_one[0]).resolve(), Path(args.run_one[1]))
+        return 0
+    if args.run_ledger:
+        run_ledger(Path(args.run_ledger))
         return 0
     versions = args.versions or VERSIONS
     unknown = [v for v in versions if v not in VERSIONS]

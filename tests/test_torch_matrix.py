@@ -197,6 +197,18 @@ def test_the_runner_records_shown_errors_and_a_changed_wording(tmp_path):
     assert second == {"shown": None, "raised": "ValueError: the words of this version"}
 
 
+def test_the_runner_judges_every_claim_of_the_ledger_with_its_torch(tmp_path):
+    """With the site's torch, the runner gives every claim the verdict the site shows."""
+    from ledger.claims import CLAIMS  # noqa: PLC0415
+
+    result = tmp_path / "ledger.json"
+    command = [sys.executable, str(RECORDER), "--run-ledger", str(result)]
+    subprocess.run(command, check=True, cwd=tmp_path)
+    claims = json.loads(result.read_text())
+    assert claims == [{"quote": c.quote, "verdict": c.expected} for c in CLAIMS]
+    assert len(claims) >= 27
+
+
 def test_an_older_wording_is_found_with_its_versions():
     def column(*raised):
         calls = [{"raised": text, "shown": text} for text in raised]

@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 DATA = Path(__file__).resolve().parent.parent / "_data" / "torch-matrix.json"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MYTHS = "plot_article_example3_backward_succeeds.py"
-LEDGER = "plot_claims_ledger.py"
 RERUN = "run `make matrix VERSIONS={version}` to record it again"
 
 
@@ -151,8 +150,7 @@ def ledger_verdicts(data: dict) -> dict[str, dict[str, str]]:
     """claim quote -> version -> verdict, for every version whose ledger got that far."""
     verdicts: dict[str, dict[str, str]] = {}
     for v in data["versions"]:
-        outcome = data["columns"][v]["examples"].get(LEDGER) or {}
-        for claim in outcome.get("claims") or []:
+        for claim in data["columns"][v].get("ledger") or []:
             verdicts.setdefault(claim["quote"], {})[v] = claim["verdict"]
     return verdicts
 
