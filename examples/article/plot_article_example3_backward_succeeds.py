@@ -261,9 +261,9 @@ position = {
     for k, i in enumerate(row)
 }
 
-plt.rcParams["savefig.dpi"] = 200
 fig, ax = plt.subplots(
-    figsize=(5.2, 4.4), facecolor="white", edgecolor="#888888", linewidth=2
+    figsize=(5.2, 4.4), dpi=200,
+    facecolor="white", edgecolor="#888888", linewidth=2,
 )
 for parent, child in edges:
     ax.annotate(
