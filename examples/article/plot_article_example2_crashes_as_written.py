@@ -52,7 +52,6 @@ loss.backward() # Gradient calculation works correctly.
 # Iterating over a ``ModuleDict`` is a fine way to run a variable number of
 # layers, but the layers must compose: the ``in_features`` of each must equal
 # the ``out_features`` of the one before. The article's Example 2 cannot run
-# with more than one layer. :ref:`A dynamic model whose layers compose
-# <sphx_glr_auto_examples_article_plot_article_example2_fixed_layers_compose.py>`
-# derives every layer's size from one list of widths and runs, with its
-# gradients, at any depth.
+# with more than one layer. :doc:`A dynamic model whose layers compose
+# <plot_article_example2_fixed_layers_compose>` derives every layer's size
+# from one list of widths and runs, with its gradients, at any depth.

@@ -3,8 +3,8 @@ Iterating over a ModuleDict works at any depth once the layers compose
 ======================================================================
 
 The article's Example 2 builds every layer as ``nn.Linear(10, 5)`` and
-crashes in its forward pass with three layers (see :ref:`the crash
-<sphx_glr_auto_examples_article_plot_article_example2_crashes_as_written.py>`).
+crashes in its forward pass with three layers (see :doc:`the crash
+<plot_article_example2_crashes_as_written>`).
 Here we show why, from the layers' own sizes, then fix the model so that it
 works for any number of layers from one up, gradients included.
 """

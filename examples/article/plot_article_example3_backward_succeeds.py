@@ -118,13 +118,14 @@ assert torch.equal(item(x), output) and torch.equal(attribute(x), output)
 
 print(f"{'equal to Example 3':26} {'item':>9} {'attribute':>9}")
 for name, parameter in model.named_parameters():
+    theirs = [m.get_parameter(name) for m in (item, attribute)]
     rows = {
-        name: [m.get_parameter(name) for m in (item, attribute)],
-        name + ".grad": [m.get_parameter(name).grad for m in (item, attribute)],
+        name: theirs,
+        name + ".grad": [p.grad for p in theirs],
     }
     mine = {name: parameter, name + ".grad": parameter.grad}
-    for label, theirs in rows.items():
-        same = [torch.equal(mine[label], t) for t in theirs]
+    for label, others in rows.items():
+        same = [torch.equal(mine[label], other) for other in others]
         print(f"{label:26} {same[0]!s:>9} {same[1]!s:>9}")
         assert all(same)
 
@@ -233,10 +234,12 @@ def describe(tensor, module):
     """Node labels (a parameter's name for its AccumulateGrad) and edges."""
     parameter_names = {p: name for name, p in module.named_parameters()}
     nodes, edges = walk(tensor)
-    labels = [
-        parameter_names[n.variable] if hasattr(n, "variable") else type(n).__name__
-        for n in nodes
-    ]
+    labels = []
+    for node in nodes:
+        if hasattr(node, "variable"):  # an AccumulateGrad node
+            labels.append(parameter_names[node.variable])
+        else:
+            labels.append(type(node).__name__)
     return labels, edges
 
 
