@@ -87,7 +87,8 @@ def offline_build(shared_builds) -> tuple:
 @pytest.fixture
 def mini_project(tmp_path) -> Path:
     """The real configuration with one example and a one-page docs/: fast to build."""
-    files = ("conf.py", "Makefile", "requirements.txt", "docs/_ext", "docs/_static")
+    files = ("conf.py", "Makefile", "requirements.txt", "docs/_ext", "docs/_static",
+             "docs/_data/article.json")  # not the torch matrix: it lists every example
     root = copy_project(tmp_path / "mini", files)
     examples = root / "examples"
     examples.mkdir()
