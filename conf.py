@@ -37,6 +37,7 @@ extensions = [
     "standalone_downloads",
     "article_quote",
     "claims_ledger",
+    "expected_crash",
     "reader_pages",
     "typecheck",
     "torch_matrix",  # the examples on other torch versions (make matrix)
@@ -65,6 +66,15 @@ sphinx_gallery_conf = {
     "write_computation_times": False,
     # Running times differ from build to build; not showing them keeps pages reproducible.
     "min_reported_time": 10**9,
+}
+
+# Examples that end in an error on purpose, by their path under examples/: the error's
+# type and a regular expression its message must match (docs/_ext/expected_crash.py).
+expected_crashes = {
+    "article/plot_article_example2_crashes_as_written.py": (
+        "RuntimeError",
+        r"^mat1 and mat2 shapes cannot be multiplied \(1x5 and 10x5\)$",
+    ),
 }
 
 html_theme = "furo"

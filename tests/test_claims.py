@@ -13,7 +13,6 @@ from helpers import (
     EXAMPLES,
     MYTHS_PAGE,
     ROOT,
-    example_path,
     examples_executed,
     page_texts,
     rendered,
@@ -21,13 +20,11 @@ from helpers import (
     soup,
 )
 
-sys.path.insert(0, str(ROOT / "examples"))
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
-import _article  # noqa: E402
+from article_quote import article_code  # noqa: E402
 from ledger.claims import CLAIMS  # noqa: E402
 from ledger.labels import LABELS  # noqa: E402
-
-ARTICLE_CODE = {f"EXAMPLE_{n}": getattr(_article, f"EXAMPLE_{n}") for n in (1, 2, 3)}
+from standalone_downloads import draw_card  # noqa: E402
 
 PYTHON = {"python", "python3", "py", "pycon", "ipython", "ipython3", "default"}
 
@@ -51,25 +48,11 @@ def test_no_python_block_on_the_site_goes_unexecuted(site):
                 continue
             if is_example and language == "Python":  # a code cell sphinx-gallery ran
                 continue
-            if is_example and block.find_parent("div", class_="guide-article-quote"):
-                # The article's code, quoted from _article.md: the page must exec that text.
-                name = quoted_example(block)
-                script = example_path(f"{html.stem}.py").read_text(encoding="utf-8")
-                assert re.search(rf"(run|exec)\({name}\b", script), (relative, name)
-                continue
             if language.lower() in PYTHON:
                 unexecuted.append(f"{relative}: {block.get_text()[:80]!r}")
     assert not unexecuted
     # The gallery's cells are only exempt because every example ran in this build.
     assert examples_executed(site.log) == len(examples)
-
-
-def quoted_example(block) -> str:
-    """Which of the article's examples a quoted block shows, character for character."""
-    text = block.get_text()
-    names = [n for n, code in ARTICLE_CODE.items() if rendered(code) == rendered(text)]
-    assert len(names) == 1, text[:200]
-    return names[0]
 
 
 def test_every_error_the_guide_shows_is_verbatim_on_a_page(site, doctest_run):
@@ -94,22 +77,44 @@ def outputs(site, relative: str) -> list[str]:
     return [o.get_text() for o in soup(site.html / relative).select("div.sphx-glr-script-out")]
 
 
-def test_each_article_page_shows_its_example_quoted_from_the_one_module(site):
-    for page, name in ((EXAMPLE1, "EXAMPLE_1"), (EXAMPLE2, "EXAMPLE_2"), (MYTHS, "EXAMPLE_3")):
-        quoted = soup(site.html / page).select("div.guide-article-quote div[class*=highlight-]")
-        assert [quoted_example(q) for q in quoted] == [name], page
-        # Shown by the article-code directive (docs/_ext/article_quote.py): from _article.
-        script = example_path(page.split("/")[-1].removesuffix(".html") + ".py").read_text("utf-8")
-        assert re.findall(r"^#\s+\.\. article-code:: (\w+)$", script, re.M) == [name], page
-    # On the myths page the quoted Example 3 comes first, before any code cell or output.
-    body = soup(site.html / MYTHS).select_one("section")
-    first = body.select_one("div[class*=highlight-], div.sphx-glr-script-out")
-    assert first.find_parent("div", class_="guide-article-quote"), first
+ARTICLE_PAGES = {1: EXAMPLE1, 2: EXAMPLE2, 3: MYTHS}
+SEED_CELL = "import torch\n\n_ = torch.manual_seed(0)"
+
+
+def code_cells(site, relative: str) -> list[str]:
+    """The page's code cells (sphinx-gallery's Python blocks), in order."""
+    return [b.get_text() for b in soup(site.html / relative).select("div.highlight-Python pre")]
+
+
+def test_each_article_page_shows_its_example_quoted_once_as_an_ordinary_cell(site):
+    for n, page in ARTICLE_PAGES.items():
+        # The section headed "The article's Example n, as published".
+        sections = soup(site.html / page).select(f"section#the-article-s-example-{n}-as-published")
+        assert len(sections) == 1, page
+        first = sections[0].select_one("div.highlight-Python pre")
+        assert rendered(first.get_text()) == rendered(article_code(n)), page
+        # The quote appears on no other page of the site.
+        elsewhere = [
+            html.relative_to(site.html).as_posix()
+            for html in site.html.rglob("*.html")
+            if rendered(article_code(n)) in rendered(html.read_text(encoding="utf-8"))
+            and html.relative_to(site.html).as_posix() != page
+        ]
+        assert not elsewhere, (n, elsewhere)
+    # Before the quote, at most the cell that seeds torch, said so in prose.
+    for page in (EXAMPLE1, MYTHS):
+        cells = code_cells(site, page)
+        assert rendered(cells[0]).strip() == SEED_CELL, page
+        assert rendered(cells[1]) == rendered(article_code(1 if page == EXAMPLE1 else 3))
+    assert [rendered(c) for c in code_cells(site, EXAMPLE2)] == [rendered(article_code(2))]
 
 
 def test_the_myths_page_shows_backward_succeeding_with_bit_equal_everything(site):
+    page = soup(site.html / MYTHS)
+    quote = page.select("div.highlight-Python")[1]
+    # The article's except branch prints; its cell printed nothing.
+    assert quote.find_next_sibling("div", class_="sphx-glr-script-out") is None
     text = "\n".join(outputs(site, MYTHS))
-    assert "printed by Example 3: '' | raised: None" in text  # the except branch never ran
     for name in (
         "layers.layer1.weight",
         "layers.layer1.bias",
@@ -118,21 +123,37 @@ def test_the_myths_page_shows_backward_succeeding_with_bit_equal_everything(site
     ):
         grad_sum = re.search(rf"^{re.escape(name)}\s+grad \(.*\|grad\| sum (\S+)$", text, re.M)
         assert grad_sum and float(grad_sum.group(1)) > 0, name
-        for row in (name, name + ".grad"):  # initial weights and gradients, three variants
+        for row in (name, name + ".grad"):  # initial weights and gradients, two variants
             assert re.search(rf"^{re.escape(row)}\s+True\s+True$", text, re.M), row
     assert "equal to the functional reference: [True, True, True, True]" in text
     assert "gradcheck of Example 3 in float64: True" in text
     assert len(re.findall(r"parameters equal to Example 3's after 50 steps: 4/4", text)) == 3
     assert not re.search(r"\bFalse\b", text)
-    images = soup(site.html / MYTHS).select("img.sphx-glr-single-img")
-    assert [i["alt"] for i in images] == ["Autograd graph of Examples 1 and 3 (identical)"]
+    images = page.select("img.sphx-glr-single-img")
+    assert [i["alt"] for i in images] == ["Autograd graph of all three versions (identical)"]
 
 
-def test_example2_page_shows_its_real_error_then_a_working_model(site):
-    first, *rest = outputs(site, EXAMPLE2)
-    assert first.strip() == "RuntimeError: mat1 and mat2 shapes cannot be multiplied (1x5 and 10x5)"
-    grads = re.findall(r"(\d+) layers: .*, (\d+)/(\d+) parameters have a gradient", "\n".join(rest))
+FIXED = "auto_examples/article/plot_article_example2_fixed_layers_compose.html"
+
+
+def test_example2_page_ends_in_its_real_error_and_links_to_a_working_model(site):
+    page = soup(site.html / EXAMPLE2)
+    (traceback,) = outputs(site, EXAMPLE2)
+    lines = traceback.rstrip("\n").splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert lines[1].startswith('  File "plot_article_example2_crashes_as_written.py", line ')
+    assert lines[2] == "    output = model(torch.randn(1,10))"
+    assert lines[-1] == "RuntimeError: mat1 and mat2 shapes cannot be multiplied (1x5 and 10x5)"
+    assert all(len(line) <= 79 for line in lines), lines
+    # Its thumbnail is a verdict card, not sphinx-gallery's picture of a broken example.
+    thumb = site.html / "_images" / "sphx_glr_plot_article_example2_crashes_as_written_thumb.png"
+    title = page.select_one("h1").get_text().rstrip("¶#").replace("’", "'")  # Sphinx's quote
+    assert thumb.read_bytes() == draw_card(title)
+    assert any(a["href"].endswith(FIXED.split("/")[-1]) for a in page.select("a.reference"))
+    rest = "\n".join(outputs(site, FIXED))
+    grads = re.findall(r"(\d+) layers: .*, (\d+)/(\d+) parameters have a gradient", rest)
     assert [g[0] for g in grads] == ["1", "3", "6"] and all(g[1] == g[2] for g in grads)
+    assert "layer2 expects 10 features" in rest
 
 
 def page_title(site, href: str) -> str:

@@ -2,22 +2,22 @@
 What indexing costs: a small fraction of a tiny Linear layer's forward
 ======================================================================
 
-The article says the way you index a ``ModuleDict`` "will influence how efficiently
-your code interacts with the PyTorch optimizer". The optimizer receives the same
-parameter objects whichever lookup collected them (see
-:ref:`sphx_glr_auto_examples_article_plot_claims_ledger.py`); what remains is the cost of
-the lookup itself. We time four ways of reaching a module against the forward pass
-of one tiny ``nn.Linear(16, 16)``.
+The article says the way you index a ``ModuleDict`` "will influence how
+efficiently your code interacts with the PyTorch optimizer". The optimizer
+receives the same parameter objects whichever lookup collected them (see
+:ref:`sphx_glr_auto_examples_article_plot_claims_ledger.py`); what remains
+is the cost of the lookup itself. We time four ways of reaching a module
+against the forward pass of one tiny ``nn.Linear(16, 16)``.
 """
 
 # %%
 # The measurement
 # ---------------
-# ``torch.utils.benchmark.Timer`` runs each statement 200 times in a row, 30 times
-# over, and we keep the fastest of the 30 averages: short samples and their minimum
-# are the times least disturbed by whatever else the machine was doing.
-# Iteration is timed over a ``ModuleDict`` of 8 modules and divided by 8, to give
-# the cost per module.
+# ``torch.utils.benchmark.Timer`` runs each statement 200 times in a row, 30
+# times over, and we keep the fastest of the 30 averages: short samples and
+# their minimum are the times least disturbed by whatever else the machine
+# was doing. Iteration is timed over a ``ModuleDict`` of 8 modules and
+# divided by 8, to give the cost per module.
 import matplotlib.pyplot as plt
 import torch
 from torch import nn
@@ -26,11 +26,11 @@ from torch.utils.benchmark import Timer
 _ = torch.manual_seed(0)
 md = nn.ModuleDict({f"layer{i}": nn.Linear(16, 16) for i in range(8)})
 x = torch.randn(1, 16)
-statements = {
+statements = {  # label: (statement, modules it reaches)
     "md['layer0']": ('md["layer0"]', 1),
     "md.layer0": ("md.layer0", 1),
     "getattr(md, 'layer0')": ('getattr(md, "layer0")', 1),
-    "md.items(), per module": ("for name, module in md.items(): pass", len(md)),
+    "md.items(), per module": ("for n, m in md.items(): pass", len(md)),
     "Linear(16, 16) forward": ('md["layer0"](x)', 1),
 }
 best_ns = {}
@@ -45,16 +45,19 @@ for label, ns in best_ns.items():
 
 lookups = [label for label in best_ns if "forward" not in label]
 assert all(best_ns[label] < 0.5 * forward for label in lookups)
-assert best_ns["md['layer0']"] < min(best_ns["md.layer0"], best_ns["getattr(md, 'layer0')"])
+attribute_lookups = [best_ns["md.layer0"], best_ns["getattr(md, 'layer0')"]]
+assert best_ns["md['layer0']"] < min(attribute_lookups)
 slowest = max(lookups, key=best_ns.get)
 ratio = forward / best_ns[slowest]
-print(f"\nslowest lookup on this machine: {slowest}, {ratio:.0f} times cheaper than the forward")
+print(f"\nslowest lookup on this machine: {slowest},")
+print(f"{ratio:.0f} times cheaper than the forward")
 
 # %%
 # The same numbers as a chart (logarithmic scale):
 
 fig, ax = plt.subplots(figsize=(7, 3))
-ax.barh(list(best_ns), list(best_ns.values()), color=["#4c72b0"] * len(lookups) + ["#dd8452"])
+colors = ["#4c72b0"] * len(lookups) + ["#dd8452"]  # lookups, then the forward
+ax.barh(list(best_ns), list(best_ns.values()), color=colors)
 ax.set_xscale("log")
 ax.set_xlabel("fastest time per operation (ns, log scale)")
 ax.invert_yaxis()
@@ -63,19 +66,20 @@ fig.tight_layout()
 # %%
 # What the numbers mean
 # ---------------------
-# These timings come from the machine that built this page and change from build
-# to build; only their order of magnitude matters. Item access and iteration are
-# plain Python method calls, as cheap as the table above shows. Attribute access
-# and ``getattr`` are the slower lookups (checked above), because Python
-# calls ``nn.Module.__getattr__`` only after its ordinary attribute lookup has
-# failed. Even the slowest lookup is several times cheaper than the forward of
-# ``Linear(16, 16)`` on one sample (asserted above: under half of it). A wider
-# layer or a larger batch does more arithmetic in its forward, while a lookup does
-# the same work whatever the layer holds; and the optimizer never sees lookups at all.
+# These timings come from the machine that produced this page and change
+# from run to run; only their order of magnitude matters. Item access and
+# iteration are plain Python method calls, as cheap as the table above shows.
+# Attribute access and ``getattr`` are the slower lookups (checked above),
+# because Python calls ``nn.Module.__getattr__`` only after its ordinary
+# attribute lookup has failed. Even the slowest lookup is several times
+# cheaper than the forward of ``Linear(16, 16)`` on one sample (asserted
+# above: under half of it). A wider layer or a larger batch does more
+# arithmetic in its forward, while a lookup does the same work whatever the
+# layer holds; and the optimizer never sees lookups at all.
 #
 # Conclusion
 # ----------
-# Item access is the fastest lookup here, but every lookup is cheaper than the
-# forward of a tiny ``Linear(16, 16)`` on one sample, and all of them return the
-# same registered module: choose between ``md[key]``, ``md.key``,
+# Item access is the fastest lookup here, but every lookup is cheaper than
+# the forward of a tiny ``Linear(16, 16)`` on one sample, and all of them
+# return the same registered module: choose between ``md[key]``, ``md.key``,
 # ``getattr(md, key)`` and iteration for readability.
