@@ -11,6 +11,8 @@
   (``auto_examples/<example>.errors.json``), so an example that sphinx-gallery does not
   run again keeps them; a cached example without that file is run again (its ``.md5`` is
   deleted).
+  An example that ends in an expected crash shows the traceback sphinx-gallery rendered
+  as its last output: its error is indexed too.
 * **Pages.** The doctest tracebacks of ``{doctest}`` blocks (their ``ExcType: message``
   line, which ``make doctest`` compares) and of ``{testoutput}`` blocks are read from
   each page's doctree.
@@ -190,6 +192,10 @@ def _example_errors(app, docname: str, doctree) -> list[tuple[str, nodes.Element
             continue
         found.append((error, blocks[at]))
         start = at
+    # An example may end in an error on purpose (an expected crash): sphinx-gallery
+    # shows its traceback as the last output, and the error is the traceback's end.
+    if blocks and blocks[-1].get("language") == "pytb":
+        found.append((_message(blocks[-1].astext()), blocks[-1]))
     return found
 
 
