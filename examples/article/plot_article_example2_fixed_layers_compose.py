@@ -89,5 +89,4 @@ assert iterated == inserted and iterated != sorted(iterated)
 # the ``out_features`` of the one before. Derive the layer sizes from one list
 # of widths, and test the model at more than one depth. A layer added *during*
 # training is missing from an optimizer built before it: see "determined at
-# runtime or during training" in the :ref:`claims ledger
-# <sphx_glr_auto_examples_article_plot_claims_ledger.py>`.
+# runtime or during training" in the :ref:`claims ledger <claims-ledger>`.

@@ -5,7 +5,7 @@ What indexing costs: a small fraction of a tiny Linear layer's forward
 The article says the way you index a ``ModuleDict`` "will influence how
 efficiently your code interacts with the PyTorch optimizer". The optimizer
 receives the same parameter objects whichever lookup collected them (see
-:ref:`sphx_glr_auto_examples_article_plot_claims_ledger.py`); what remains
+the :ref:`claims ledger <claims-ledger>`); what remains
 is the cost of the lookup itself. We time four ways of reaching a module
 against the forward pass of one tiny ``nn.Linear(16, 16)``.
 """

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 EX1 = "auto_examples/article/plot_article_example1_item_access_works"
 EX2 = "auto_examples/article/plot_article_example2_crashes_as_written"
+EX2_FIXED = "auto_examples/article/plot_article_example2_fixed_layers_compose"
 EX3 = "auto_examples/article/plot_article_example3_backward_succeeds"
 WHY = "explanation/why-indexing-cannot-touch-autograd"
 REGISTER = "howto/register-modules"
@@ -80,7 +81,7 @@ CLAIMS = (
       "comment on Example 1's loss.backward()", EX3,
       also=("Backpropagation works correctly due to this preserved connection",)),
     C("items_flexible", "Iterating through self.layers.items() allows flexible access to each "
-      "sub-module", "true", proven_in=EX2),
+      "sub-module", "true", proven_in=EX2_FIXED),
     C("example2_gradients_correct", "Gradient calculation works correctly.", "false",
       "comment on Example 2's loss.backward()", EX2),
     C("layers_during_training", "the number of layers might be determined at runtime or during "
