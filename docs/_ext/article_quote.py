@@ -17,6 +17,7 @@ import json
 import re
 from pathlib import Path
 
+from docutils import nodes
 from sphinx_gallery.py_source_parser import split_code_and_text_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,12 +98,7 @@ def altered_quotes(examples: Path = EXAMPLES, data: Path = DATA) -> list[str]:
 
 def check_quotes(app) -> None:
     """Fail the build when a page's quote of the article is not the recorded text."""
-    dirs = app.config.sphinx_gallery_conf["examples_dirs"]
-    altered = [
-        quote
-        for examples in ([dirs] if isinstance(dirs, str) else dirs)
-        for quote in altered_quotes(Path(app.srcdir, examples).resolve())
-    ]
+    altered = [quote for examples in _examples_dirs(app) for quote in altered_quotes(examples)]
     if altered:
         from sphinx.errors import ExtensionError  # noqa: PLC0415 - make matrix has no Sphinx
 
@@ -113,6 +109,26 @@ def check_quotes(app) -> None:
         )
 
 
+def mark_quotes(app, doctree) -> None:
+    """The block that shows the article's code gets the class ``guide-article-quote``:
+    the article's own lines run to 105 characters, and ``guide.css`` wraps that block
+    on a wide screen rather than let it scroll (our own code keeps to 79)."""
+    if not app.env.docname.startswith("auto_examples/"):
+        return
+    quotes = set()
+    for examples in _examples_dirs(app):
+        quotes |= {article_code(n, examples).strip("\n") for n in quoted(examples)}
+    for block in doctree.findall(nodes.literal_block):
+        if block.astext().strip("\n") in quotes:
+            block["classes"].append("guide-article-quote")
+
+
+def _examples_dirs(app) -> list[Path]:
+    dirs = app.config.sphinx_gallery_conf["examples_dirs"]
+    return [Path(app.srcdir, d).resolve() for d in ([dirs] if isinstance(dirs, str) else dirs)]
+
+
 def setup(app):
     app.connect("builder-inited", check_quotes)
+    app.connect("doctree-read", mark_quotes)
     return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}
