@@ -1,12 +1,16 @@
-"""The distributed pages state their world size and show the verdicts their 2 ranks computed."""
+"""The distributed pages state their world size, show the verdicts their 2 ranks computed,
+and carry their own launcher (the same text on both pages), so that each is a whole program."""
 
+import ast
 import re
 
-from helpers import soup
+from helpers import example_path, soup
 
 DDP = "auto_examples/pitfalls/plot_ddp_unused_entry_fails_next_step.html"
 FSDP2 = "auto_examples/pitfalls/plot_fsdp2_ranks_must_run_same_units.html"
 HOWTO = "howto/compilers-and-distributed.html"
+SCRIPTS = [example_path("plot_ddp_unused_entry_fails_next_step.py"),
+           example_path("plot_fsdp2_ranks_must_run_same_units.py")]
 
 
 def outputs(site, page: str) -> str:
@@ -14,19 +18,53 @@ def outputs(site, page: str) -> str:
     return "\n".join(block.get_text() for block in doc.select("div.sphx-glr-script-out"))
 
 
+def launcher_cell(source: str) -> str:
+    """The cell of an example that defines ``run_on_ranks`` (prose and code)."""
+    (cell,) = [cell for cell in source.split("\n# %%\n") if "\ndef run_on_ranks(" in cell]
+    return cell
+
+
+def test_both_pages_define_the_same_launcher_and_import_only_installed_packages():
+    sources = [script.read_text() for script in SCRIPTS]
+    assert launcher_cell(sources[0]) == launcher_cell(sources[1])
+    for script, source in zip(SCRIPTS, sources):
+        imported = set()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                imported.add(node.module.split(".")[0])
+        stdlib = {"contextlib", "copy", "datetime", "os", "pickle", "re", "signal", "socket",
+                  "tempfile", "time", "traceback"}
+        assert imported - stdlib == {"torch"}, (script.name, imported)
+
+
 def test_every_distributed_page_states_its_world_size(site):
     for page in (DDP, FSDP2, HOWTO):
         assert re.search(r"\b2 ranks\b", soup(site.html / page).get_text()), page
 
 
-def test_the_ddp_page_shows_each_rank_failing_then_three_fixes_matching_one_process(site):
+def test_no_output_shows_a_port_a_pid_or_a_temporary_path(site):
+    for page in (DDP, FSDP2):
+        out = outputs(site, page)
+        assert not re.search(r"127\.0\.0\.1\]?:\d|\bpid\b|/tmp/", out, re.I), (page, out)
+
+
+def test_the_ddp_page_shows_step_1_training_wrong_then_each_rank_failing_then_fixes(site):
     out = outputs(site, DDP)
+    # Step 1 runs but is not synchronised: the ranks differ, each trained on its own loss.
+    for run in ("entries differ per rank", "same entry on both ranks"):
+        assert (f"no option, {run}, after step 1:\n"
+                "    the ranks' weights agree: False\n"
+                "    rank 0's equal training without DDP: False\n"
+                "    each rank's equal training on its own loss: [True, True]") in out
     for line in ("rank 0: 2 3", "rank 1: 0 1"):  # each rank names the entry it left unused
         assert f"Parameter indices which did not receive grad for {line}" in out
-    verdicts = re.findall(r"^(.+), rank (\d): same parameters as without DDP: (\w+)$", out, re.M)
+    verdicts = re.findall(r"^(.+), rank (\d): steps matching training without DDP: (.+)$",
+                          out, re.M)
     fixes = ["find_unused_parameters=True", "every entry in the graph",
              "static_graph=True, fixed entry per rank"]
-    assert verdicts == [(fix, rank, "True") for fix in fixes for rank in "01"]
+    assert verdicts == [(fix, rank, "3 of 3") for fix in fixes for rank in "01"]
     assert out.count("Your training graph has changed in this iteration") == 2  # both ranks
     # The checkpoint section: the keys DDP saved, the plain model's refusal, then a clean load.
     assert "['module.image.weight', 'module.image.bias', 'module.text.weight'" in out
@@ -34,22 +72,26 @@ def test_the_ddp_page_shows_each_rank_failing_then_three_fixes_matching_one_proc
     assert "<All keys matched successfully>" in out
 
 
-def test_the_fsdp2_page_shows_right_and_wrong_results_per_rank_and_the_abort(site):
+def test_the_fsdp2_page_shows_right_and_wrong_results_the_abort_and_the_hang(site):
     out = outputs(site, FSDP2)
-    verdict = r"^(.+): rank (\d) \((\w+)\) output right: (\w+), gradients right: (\w+)$"
-    verdicts = re.findall(verdict, out, re.M)
+    assert "ValueError: fully_shard does not support containers that do not implement " \
+           "forward" in out
+    verdicts = re.findall(
+        r"^rank (\d) ran (\w+): output right: (\w+), gradients right: (\w+)$", out, re.M
+    )
+    right, wrong = ("True", "True"), ("False", "False")
     assert verdicts == [
-        ("both ranks run image", "0", "image", "True", "True"),
-        ("both ranks run image", "1", "image", "True", "True"),
-        ("both ranks run text", "0", "text", "True", "True"),
-        ("both ranks run text", "1", "text", "True", "True"),
-        ("rank 0 runs image, rank 1 text", "0", "image", "False", "False"),
-        ("rank 0 runs image, rank 1 text", "1", "text", "False", "False"),
-        ("rank 0 uses image, rank 1 text, both run every entry", "0", "image", "True", "True"),
-        ("rank 0 uses image, rank 1 text, both run every entry", "1", "text", "True", "True"),
+        ("0", "image", *right), ("1", "image", *right),  # the same entry on both ranks
+        ("0", "text", *right), ("1", "text", *right),
+        ("0", "image", *wrong), ("1", "text", *wrong),  # different entries, same shapes
+        ("0", "image", *right), ("1", "text", *right),  # every entry run, all in the loss
     ]
-    assert "rank 0 of 2 failed first (SIGABRT)" in out
+    assert "RuntimeError: rank 0 died (SIGABRT): " in out
     assert "Is there a distributed collective mismatch in your code?" in out
+    # Every entry run, only one's own output in the loss: the ranks wait until a timeout.
+    assert ("rank 0's step raised a RuntimeError: True\n"
+            "rank 1's step raised a RuntimeError: True\n"
+            "a rank timed out waiting for the other: True") in out
 
 
 def test_the_howto_links_both_distributed_examples(site):
