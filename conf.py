@@ -11,9 +11,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent
-# docs/_ext holds the local Sphinx extensions; examples/ holds _guide.py, the helpers
-# shared by the examples and the doctests.
-sys.path[:0] = [str(ROOT / "docs" / "_ext"), str(ROOT / "examples")]
+# docs/_ext holds the local Sphinx extensions.
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
 project = "ModuleDict, corrected"
 author = "the ModuleDict, corrected authors"
@@ -58,8 +57,7 @@ highlight_language = "none"
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/plot_",  # every example is executed ...
-    "ignore_pattern": r"^_",  # ... except the helper module _guide.py
+    "filename_pattern": r"/plot_",  # every example is executed
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",  # plot_article_example1, 2, 3, ...
     # The execution-times page loads jQuery and DataTables from CDNs.

@@ -160,8 +160,6 @@ def peer_build(project: Path, work: Path) -> float:
     for download in (project / "docs" / "auto_examples").glob("*/plot_*.*"):
         if download.suffix in (".ipynb", ".py"):
             shutil.copy(download, peer)
-    for helper in (project / "examples").glob("_*.py"):
-        shutil.copy(helper, peer)
     (peer / "conf.py").write_text(PEER_CONF)
     (peer / "index.md").write_text("# Peer\n\n```{toctree}\n:glob:\n\nplot_*\n```\n")
     build = [sys.executable, "-m", "sphinx", "-q", "-b", "html", str(peer), str(peer / "_build")]

@@ -93,8 +93,7 @@ def mini_project(tmp_path) -> Path:
     examples = root / "examples"
     examples.mkdir()
     header = ROOT / "examples" / "GALLERY_HEADER.rst"
-    helpers = [*ROOT.glob("examples/_*.py"), *ROOT.glob("examples/_*.md")]
-    for src in [*helpers, header, example_path(MINIMAL_EXAMPLE)]:
+    for src in [header, example_path(MINIMAL_EXAMPLE)]:
         shutil.copy2(src, examples / src.name)
     (root / "docs" / "index.md").write_text(MINIMAL_INDEX)
     return root
