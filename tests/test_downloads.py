@@ -374,6 +374,15 @@ def run_script_alone(script: Path, workdir: Path) -> tuple[int, str, list[str]]:
     return result.returncode, result.stdout + result.stderr, sorted(os.listdir(workdir))
 
 
+def script_verdict(name: str, returncode: int, output: str, shown: str | None) -> str | None:
+    """None if the script ran, or ended in the crash its page shows; else what went wrong."""
+    if returncode == 0 and shown is None:
+        return None
+    if returncode != 0 and shown is not None and matches(shown, last_line(output)):
+        return None
+    return f"{name} (exit {returncode}; the page shows {shown!r}):\n{output[-3000:]}"
+
+
 def test_every_downloaded_script_runs_alone_in_an_empty_folder(site, tmp_path):
     button = copy_button(site.html)
     downloads = example_downloads(site.html)
@@ -381,13 +390,8 @@ def test_every_downloaded_script_runs_alone_in_an_empty_folder(site, tmp_path):
     def run(download):
         page, script, _ = download
         returncode, output, files = run_script_alone(script, tmp_path / script.stem)
-        assert script.name in files
-        shown = final_error(page, button)
-        if returncode == 0 and shown is None:
-            return None
-        if returncode != 0 and shown is not None and matches(shown, last_line(output)):
-            return None  # it ends in the crash its page shows
-        return f"{script.name} (exit {returncode}; the page shows {shown!r}):\n{output[-3000:]}"
+        assert script.name in files  # the folder held the script alone when it started
+        return script_verdict(script.name, returncode, output, final_error(page, button))
 
     results, elapsed = run_parallel(run, downloads)
     print(
@@ -452,6 +456,40 @@ def run_notebook_alone(notebook: Path, workdir: Path, jupyter_path: Path) -> dic
     return json.loads(result.stdout.splitlines()[-1])
 
 
+def notebook_verdict(name: str, ran: dict | str, shown: str | None) -> str | None:
+    """None if every cell ran, or only the last ended, in the crash its page shows."""
+    if isinstance(ran, str):
+        return f"{name} did not run:\n{ran}"
+    errors = ran["errors"]
+    if not errors and shown is None:
+        return None
+    last_cell = ran["code_cells"] - 1
+    if shown is not None and len(errors) == 1 and errors[0][0] == last_cell:
+        if matches(shown, last_line(errors[0][1])):
+            return None
+    return f"{name}: errors (code cell, error) {errors}; the page shows {shown!r}"
+
+
+def test_a_download_may_end_only_in_the_crash_its_page_shows(tmp_path):
+    shown = "RuntimeError: mat1 and mat2 shapes cannot be multiplied (1x5 and 10x5)"
+    crash = tmp_path / "crash.py"
+    message = shown.split(": ", 1)[1]
+    crash.write_text(f"print('before')\nraise RuntimeError({message!r})\n")
+    returncode, output, _ = run_script_alone(crash, tmp_path / "run")
+    assert returncode == 1 and last_line(output) == shown, output
+    assert script_verdict("crash.py", returncode, output, shown) is None
+    assert script_verdict("crash.py", returncode, output, None)  # the page shows no crash
+    assert script_verdict("crash.py", returncode, output, "RuntimeError: other")
+    assert script_verdict("ok.py", 0, "", shown)  # the page shows a crash that did not happen
+    assert script_verdict("ok.py", 0, "", None) is None
+    ran = {"code_cells": 3, "errors": [[2, shown]]}
+    assert notebook_verdict("x.ipynb", ran, shown) is None
+    assert notebook_verdict("x.ipynb", {"code_cells": 4, "errors": [[2, shown]]}, shown)
+    assert notebook_verdict("x.ipynb", ran, None)
+    assert notebook_verdict("x.ipynb", {"code_cells": 3, "errors": []}, shown)
+    assert notebook_verdict("x.ipynb", "kernel died", None)
+
+
 def test_every_downloaded_notebook_runs_alone_in_a_jupyter_kernel(
     site, tmp_path, kernel_of_this_python
 ):
@@ -461,17 +499,7 @@ def test_every_downloaded_notebook_runs_alone_in_a_jupyter_kernel(
     def run(download):
         page, _, notebook = download
         ran = run_notebook_alone(notebook, tmp_path / notebook.stem, kernel_of_this_python)
-        if isinstance(ran, str):
-            return f"{notebook.name} did not run:\n{ran}"
-        shown = final_error(page, button)
-        errors = ran["errors"]
-        if not errors and shown is None:
-            return None
-        last_cell = ran["code_cells"] - 1
-        if shown is not None and len(errors) == 1 and errors[0][0] == last_cell:
-            if matches(shown, last_line(errors[0][1])):
-                return None  # its last cell ends in the crash its page shows
-        return f"{notebook.name}: errors (code cell, error) {errors}; the page shows {shown!r}"
+        return notebook_verdict(notebook.name, ran, final_error(page, button))
 
     results, elapsed = run_parallel(run, downloads)
     print(
