@@ -53,6 +53,7 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx import addnodes
+from sphinx.util import logging
 from sphinx_gallery import directives as sg_directives
 
 # The thumbnail template's attribute, as sphinx-gallery writes it into the gallery index.
@@ -195,6 +196,8 @@ def single_page_without_missing_pages(app, pagename, templatename, context, doct
 
 # ---- Notebooks: cross-references as plain text -------------------------------------
 
+logger = logging.getLogger(__name__)
+
 # What sphinx-gallery 0.22.1's notebook.rst2md leaves of :ref:`title <label>` and :ref:`label`.
 NOTEBOOK_REF = re.compile(
     r"`(?:(?P<title>[^`<]+?)\s*<(?P<label>sphx_glr_[^`<>\s]+)>|(?P<bare>sphx_glr_[^`<>\s]+))`"
@@ -266,7 +269,11 @@ def notebooks_without_raw_refs(app) -> None:
     for gallery in galleries:
         for path in sorted(gallery.rglob("*.ipynb")):
             text = path.read_text(encoding="utf-8")
-            fixed = json.dumps(fixed_notebook(json.loads(text), titles), indent=2)
+            try:
+                fixed = json.dumps(fixed_notebook(json.loads(text), titles), indent=2)
+            except ValueError as error:  # a warning: the build goes on, and then fails
+                logger.warning("%s: %s (left as it is)", path.name, error)
+                continue
             if fixed != text:  # sphinx-gallery's save_notebook writes indent=2, ASCII
                 path.write_text(fixed, encoding="utf-8")
         for archive in sorted(gallery.rglob("*.zip")):
