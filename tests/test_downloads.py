@@ -169,11 +169,12 @@ def pasted_pieces(page: Path, button: CopyButton) -> list[Piece]:
     blocks = page_blocks(page, button)
     pieces: list[Piece] = []
     parser = doctest.DocTestParser()
-    for index, block in enumerate(blocks):
-        if not block.python:
-            continue
+    code = [index for index, block in enumerate(blocks) if block.python]
+    for number, index in enumerate(code, 1):
+        block = blocks[index]
         copied = button.copied(block.text)
-        where = f"code block {index + 1}: {copied.strip().splitlines()[0][:70]!r}"
+        first = (copied.strip().splitlines() or [""])[0]
+        where = f"code block {number} of {len(code)} ({first[:60]!r}...)"
         shown = shown_error(blocks, index)
         if not button.prompted(block.text):
             pieces.append(Piece(copied + "\n", "exec", shown, False, where))
