@@ -33,7 +33,7 @@ extensions = [
     "api_coverage",
     "error_index",
     "markup_fixes",
-    "standalone_downloads",
+    "verdict_cards",
     "article_quote",
     "claims_ledger",
     "expected_crash",

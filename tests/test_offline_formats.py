@@ -128,9 +128,16 @@ def example_downloads(site) -> dict[str, list[Path]]:
     return offered
 
 
-def test_every_example_page_offers_its_script_and_notebook(site):
-    # That each runs alone, in an empty folder: tests/test_downloads.py.
-    for stem, files in example_downloads(site).items():
-        names = {f.name for f in files}
-        assert {f"{stem}.py", f"{stem}.ipynb"} <= names, stem
+def test_every_example_page_offers_its_script_and_notebook_and_a_zip_of_both(site):
+    # That each runs alone in an empty folder, and is the page: tests/test_downloads.py.
+    offered = example_downloads(site)
+    assert len(offered) == len(list(site.root.glob("examples/*/plot_*.py"))) > 0
+    for stem, files in offered.items():
+        names = sorted(f.name for f in files)
+        assert names == sorted(f"{stem}{suffix}" for suffix in (".py", ".ipynb", ".zip")), names
         assert all(f.is_file() for f in files), stem
+        by_name = {f.name: f for f in files}
+        with zipfile.ZipFile(by_name[f"{stem}.zip"]) as archive:
+            zipped = {info.filename: archive.read(info) for info in archive.infolist()}
+        assert sorted(zipped) == [f"{stem}.ipynb", f"{stem}.py"], stem
+        assert zipped == {name: by_name[name].read_bytes() for name in zipped}, stem

@@ -28,16 +28,32 @@ maintain, it is corrected here, each fix naming its upstream cause:
   apart from the page, too.
 * **Sphinx 9.0 ``epub``** writes pages as ``.xhtml``, but raw HTML links (the claims
   ledger's table) still name ``page.html``: they are rewritten to ``page.xhtml``.
+
+One fix is to a download rather than to the pages:
+
+* **sphinx-gallery 0.22.1, ``notebook.rst2md``** drops the ``:ref:`` of a
+  cross-reference and leaves the rest as it was, so a downloaded notebook shows
+  "`title <sphx_glr_auto_examples_..._plot_x.py>`" or a bare
+  "`sphx_glr_auto_examples_..._plot_x.py`": a Sphinx label, which means nothing in
+  Jupyter. After sphinx-gallery has written the notebooks, each such reference becomes
+  plain text: its title, or for a bare label the linked example's title in italics. (A
+  relative link would not resolve: a downloaded notebook is not next to the pages.) The
+  zips that hold notebooks are then written again from the fixed notebooks.
 """
 
 from __future__ import annotations
 
 import html
+import io
+import json
 import posixpath
 import re
+import zipfile
+from pathlib import Path
 
 from docutils import nodes
 from sphinx import addnodes
+from sphinx.util import logging
 from sphinx_gallery import directives as sg_directives
 
 # The thumbnail template's attribute, as sphinx-gallery writes it into the gallery index.
@@ -178,6 +194,92 @@ def single_page_without_missing_pages(app, pagename, templatename, context, doct
             context[key] = NAV_DOUBLE_ANCHOR.sub(r'href="#\1"', value)
 
 
+# ---- Notebooks: cross-references as plain text -------------------------------------
+
+logger = logging.getLogger(__name__)
+
+# What sphinx-gallery 0.22.1's notebook.rst2md leaves of :ref:`title <label>` and :ref:`label`.
+NOTEBOOK_REF = re.compile(
+    r"`(?:(?P<title>[^`<]+?)\s*<(?P<label>sphx_glr_[^`<>\s]+)>|(?P<bare>sphx_glr_[^`<>\s]+))`"
+)
+# An example's label and title, as sphinx-gallery writes them at the top of its page.
+EXAMPLE_LABEL = re.compile(r"^\.\. _(sphx_glr_\S+):\n\n+(.+)\n=+\n", re.MULTILINE)
+
+
+def example_titles(galleries: list[Path]) -> dict[str, str]:
+    """Every example's label, with its title."""
+    titles = {}
+    for gallery in galleries:
+        for page in sorted(gallery.rglob("*.rst")):
+            for label, title in EXAMPLE_LABEL.findall(page.read_text(encoding="utf-8")):
+                titles[label] = title.strip()
+    return titles
+
+
+def notebook_text_without_refs(text: str, titles: dict[str, str]) -> str:
+    """``text`` of a notebook's Markdown cell, its cross-references as plain text."""
+
+    def plain(match) -> str:
+        label = match["label"] or match["bare"]
+        if label not in titles:
+            raise ValueError(f"a notebook refers to {label}, which no example is")
+        return match["title"] if match["title"] else f"*{titles[label]}*"
+
+    return NOTEBOOK_REF.sub(plain, text)
+
+
+def fixed_notebook(notebook: dict, titles: dict[str, str]) -> dict:
+    cells = []
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "markdown":
+            source = cell["source"]
+            text = "".join(source) if isinstance(source, list) else source
+            text = notebook_text_without_refs(text, titles)
+            cell = {**cell, "source": [text] if isinstance(source, list) else text}
+        cells.append(cell)
+    return {**notebook, "cells": cells}
+
+
+def rebuild_zip(archive: Path) -> None:
+    """Write a gallery zip again from the current files, with fixed times and order."""
+    from guide import ZIP_TIME  # here, so that the tests import this module alone
+
+    with zipfile.ZipFile(archive) as old:
+        entries = []
+        for info in old.infolist():
+            current = archive.parent / info.filename
+            data = current.read_bytes() if current.is_file() else old.read(info)
+            entries.append((info.filename, info.external_attr, data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as new:
+        for name, attributes, data in entries:
+            fixed = zipfile.ZipInfo(name, ZIP_TIME)
+            fixed.external_attr = attributes
+            new.writestr(fixed, data, zipfile.ZIP_DEFLATED)
+    if archive.read_bytes() != buffer.getvalue():
+        archive.write_bytes(buffer.getvalue())
+
+
+def notebooks_without_raw_refs(app) -> None:
+    """Rewrite the gallery's notebooks (idempotent), then the zips that hold them."""
+    from guide import gallery_dirs
+
+    galleries = [g for g in gallery_dirs(app) if g.is_dir()]
+    titles = example_titles(galleries)
+    for gallery in galleries:
+        for path in sorted(gallery.rglob("*.ipynb")):
+            text = path.read_text(encoding="utf-8")
+            try:
+                fixed = json.dumps(fixed_notebook(json.loads(text), titles), indent=2)
+            except ValueError as error:  # a warning: the build goes on, and then fails
+                logger.warning("%s: %s (left as it is)", path.name, error)
+                continue
+            if fixed != text:  # sphinx-gallery's save_notebook writes indent=2, ASCII
+                path.write_text(fixed, encoding="utf-8")
+        for archive in sorted(gallery.rglob("*.zip")):
+            rebuild_zip(archive)
+
+
 def setup(app):
     app.add_node(
         sg_directives.imgsgnode,
@@ -190,4 +292,7 @@ def setup(app):
     app.connect("html-page-context", single_page_without_missing_pages)
     app.connect("doctree-resolved", single_page_anchors)
     app.connect("doctree-resolved", epub_page_links)
+    # After sphinx-gallery writes the notebooks and zips (priority 500), before
+    # guide.normalize_zips (900).
+    app.connect("builder-inited", notebooks_without_raw_refs, priority=800)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
