@@ -77,8 +77,10 @@ const GuideErrors = (() => {
     // A number where the message has one ("KeyError: 0"), the same number even better.
     const numbers = queryNumbers.filter((number) => error.numbers.has(number)).length;
     const numbered = queryNumbers.length && error.numbers.size ? 0.25 : 0;
-    return 2 * recall * precision + precision + (inNames ? 0.5 : 0) + (exact ? 2 : 0) + numbered +
-      (numbers ? 0.25 : 0);
+    // How much of the query the message itself explains (not its slots).
+    const coverage = rest.length ? (matched + inNames) / rest.length : 1;
+    return 2 * recall * precision + precision + coverage + (inNames ? 0.5 : 0) +
+      (exact ? 2 : 0) + numbered + (numbers ? 0.25 : 0);
   };
 
   // The blocks that show the messages closest to ``query``, best first, one per page:
