@@ -85,7 +85,7 @@ html_favicon = "docs/_static/favicon.svg"
 # turns them off where the site is read from disk (file://), where fetch() fails.
 html_show_search_summary = True
 html_last_updated_fmt = None
-# Ranks the error index first for a pasted error message (see the file).
+# The error index ranks low for a query that is not an error (see the file).
 html_search_scorer = str(ROOT / "docs" / "_static" / "search-scorer.js")
 
 copybutton_prompt_text = r">>> |\.\.\. |\$ "

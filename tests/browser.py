@@ -84,3 +84,17 @@ def search_each(chromium, html_root: Path, queries: list[str]) -> tuple[list[lis
                       for h in hits])
     page.context.close()
     return found, result
+
+
+def search_links(chromium, search_url: str, queries: list[str]) -> tuple[list[list[str]], Visit]:
+    """The result links (whole addresses, anchors included) for each query, searched one
+    after the other in one search page at ``search_url`` (from disk or served)."""
+    result, page = visit(chromium, search_url + "?q=" + quote(queries[0]))
+    found = []
+    for index, query in enumerate(queries):
+        if index:
+            page.evaluate(SEARCH_AGAIN, query)
+        page.wait_for_function(SEARCH_DONE, timeout=15000)
+        found.append(page.eval_on_selector_all(HITS, "links => links.map(a => a.href)"))
+    page.context.close()
+    return found, result

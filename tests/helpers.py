@@ -221,3 +221,35 @@ def serve(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- Errors as readers paste them -------------------------------------------------------
+
+# A name in quotes, without spaces: a key, an attribute, a type ('layer1', "enc.weight").
+QUOTED_NAME = re.compile(r"""(['"])([^'"\s\\]{0,29}\w[^'"\s\\]{0,30})\1""")
+STANDALONE_NUMBER = re.compile(r"(?<![\w.])\d+(?![\w.])")
+
+
+def as_pasted(error: str) -> str:
+    """An error as a search box receives it, pasted: its lines joined by spaces."""
+    return " ".join(line.strip() for line in error.splitlines())
+
+
+def retyped(error: str) -> str:
+    """An error as a reader retypes it or meets it with names of their own: the last name
+    in quotes renamed (its last dotted part; a number instead when there is no quoted
+    name), then every quote and backslash dropped."""
+    names = list(QUOTED_NAME.finditer(error))
+    if names:
+        name = names[-1]
+        parts = name.group(2).split(".")
+        renamed = ".".join([*parts[:-1], "renamed" if parts[-1] != "renamed" else "other"])
+        error = error[: name.start(2)] + renamed + error[name.end(2):]
+    else:
+        error = STANDALONE_NUMBER.sub(lambda n: str(int(n.group()) + 7), error, count=1)
+    return re.sub(r"""['"\\]""", "", as_pasted(error))
+
+
+def error_shape(error: str) -> str:
+    """What stays of an error when its names in quotes and its numbers change."""
+    return re.sub(r"\d+", "0", QUOTED_NAME.sub("'_'", error))

@@ -5,25 +5,32 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
-from urllib.parse import quote, unquote, urlparse
+from urllib.parse import unquote, urlparse
 
 import pytest
-from browser import visit
+from browser import search_links, visit
 from helpers import (
     ERROR_INDEX_JSON,
     ERROR_INDEX_PAGE,
     EXAMPLES,
     ROOT,
+    as_pasted,
+    error_shape,
     examples_executed,
     make,
     output_of,
+    page_texts,
     rendered,
+    retyped,
     serve,
     shown_errors,
     shown_errors_by_source,
     soup,
 )
+
+EXC_TYPE = re.compile(r"((?:[A-Za-z_]\w*\.)*[A-Z]\w*)(?::|$)")  # the line naming it
 
 # --- Every shown error is recorded -----------------------------------------------------
 
@@ -78,31 +85,27 @@ def index_rows(site):
         if section.get("id") == "errors-older-torch":  # other torch versions: tested below
             continue
         exc_type = section.find(["h2", "h3"]).get_text().rstrip("¶").strip()
-        for row in section.select("table.error-index tbody tr"):
-            message, kind, where = row.find_all("td")
-            yield (
-                exc_type,
-                rendered(message.get_text().strip()),
-                kind.get_text().strip(),
-                where.find_all("a"),
-            )
+        for entry in section.select("ul.error-index > li"):
+            message, where = entry.select_one("pre"), entry.select_one("p.error-index-where")
+            yield (exc_type, rendered(message.get_text().strip()), where.find_all("a"))
 
 
 def test_older_torch_wordings_are_indexed_with_their_versions_and_page(site):
     """Each wording another torch version gives an error this build shows (make matrix)."""
     section = soup(site.html / ERROR_INDEX_PAGE).select_one("section#errors-older-torch")
     assert section, "no section of older wordings"
-    for row in section.select("table.error-index tbody tr"):
-        message, versions, where = row.find_all("td")
-        assert re.fullmatch(r"\d+\.\d+\.\d+(, \d+\.\d+\.\d+)*", versions.get_text().strip())
-        assert message.get_text().strip() and where.get_text().strip()
+    for entry in section.select("ul.error-index > li"):
+        message, where = entry.select_one("pre"), entry.select_one("p.error-index-where")
+        versions = re.match(r"torch (.*?)\. Explained on: ", where.get_text())
+        assert versions and re.fullmatch(r"\d+\.\d+\.\d+(, \d+\.\d+\.\d+)*", versions.group(1))
+        assert message.get_text().strip() and where.find_all(["a", "code"])
 
 
 def test_the_index_has_one_row_per_error_grouped_by_type_linked_to_the_block_that_shows_it(site):
     rows = list(index_rows(site))
-    assert sorted(message for _, message, _, _ in rows) == shown_errors(site)
-    for exc_type, message, kind, links in rows:
-        assert kind == exc_type and re.match(rf"{re.escape(exc_type)}(:|$)", message), message
+    assert sorted(message for _, message, _ in rows) == shown_errors(site)
+    for exc_type, message, links in rows:
+        assert re.match(rf"{re.escape(exc_type)}(:|$)", message), message
         assert links, message
         for link in links:
             target = urlparse(link["href"])
@@ -196,19 +199,7 @@ def test_cached_examples_keep_their_errors_and_a_changed_one_replaces_them(mini_
     assert errors["plot_raises.py"] == ["KeyError: 'second'"]
 
 
-# --- Search: a pasted error lands on the index ------------------------------------------
-
-PASTED = (  # parts of messages the build shows; each test pastes the whole message
-    "mat1 and mat2 shapes cannot be multiplied",
-    "a leaf Variable that requires grad is being used in an in-place operation",
-    "Trying to backward through the graph a second time",
-    "object has no attribute 'get'",
-)
-
-
-def pasted_messages(site) -> list[str]:
-    errors = shown_errors(site)
-    return [next(e for e in errors if part in e) for part in PASTED]
+# --- Search: a pasted error lands on the block that shows it ---------------------------
 
 
 @pytest.fixture(scope="module")
@@ -217,35 +208,166 @@ def served(site):
         yield base + "/"
 
 
-def ranked(chromium, base: str, query: str):
-    """The search results for ``query``: (page, score) best first, and the visit."""
-    result, page = visit(chromium, base + "search.html?q=" + quote(query))
-    page.wait_for_selector("#search-results p.search-summary", timeout=15000)
-    hits = page.eval_on_selector_all(
-        "#search-results ul.search li a",
-        "links => links.map(a => [a.href, Number(a.dataset.score)])",
-    )
-    page.context.close()
-    return [
-        (urlparse(href).path.removeprefix(urlparse(base).path), score) for href, score in hits
-    ], result
+def where_shown(site) -> dict[str, set[str]]:
+    """{error shape: the pages (not the index) that show an error of that shape}."""
+    texts = page_texts(site)
+    del texts[ERROR_INDEX_PAGE]  # it quotes every error; the explaining page must be found
+    pages: dict[str, set[str]] = {}
+    for error in shown_errors(site):
+        shown = {page for page, text in texts.items() if rendered(error) in text}
+        assert shown, error  # every error is shown on a page that explains it
+        pages.setdefault(error_shape(error), set()).update(shown)
+    return pages
+
+
+def search_base(site, served: str, where: str) -> str:
+    return site.html.as_uri() + "/" if where == "file" else served
+
+
+def relative(base: str, href: str) -> tuple[str, str]:
+    """(page, anchor) of a result link, the page relative to the site's root."""
+    target = urlparse(href)
+    return unquote(target.path).removeprefix(unquote(urlparse(base).path)), target.fragment
+
+
+def lands_on(site, page: str, anchor: str, shape: str) -> bool:
+    """Whether ``anchor`` on ``page`` is a block that shows an error of that shape."""
+    block = soup(site.html / page).find(id=anchor) if anchor else None
+    shown = rendered(block.get_text()) if block else ""
+    return any(error_shape(e) == shape and rendered(e) in shown for e in shown_errors(site))
 
 
 @pytest.mark.parametrize("where", ["file", "http"])
-def test_a_pasted_error_message_ranks_the_error_index_first(site, chromium, served, where):
-    base = site.html.as_uri() + "/" if where == "file" else served
-    for message in pasted_messages(site):
-        hits, result = ranked(chromium, base, message)
-        assert hits and hits[0][0] == ERROR_INDEX_PAGE, (message, hits[:3])
-        assert len(hits) > 1, "the page that explains it is found as well"
-        if where == "file":
-            assert not result.console, result.console
+def test_every_shown_error_pasted_or_retyped_finds_the_block_that_explains_it(
+    site, chromium, served, where
+):
+    """Each error the site shows, pasted as printed and retyped (quotes and backslashes
+    dropped, a name changed), the first line of each of several lines, and each exception
+    type alone: a page that shows it (not the index) is among the first 3 results, and the
+    first result lands on a block that shows it (or one like it, names changed)."""
+    pages = where_shown(site)
+    errors = shown_errors(site)
+    queries = [(as_pasted(e), error_shape(e)) for e in errors]
+    queries += [(retyped(e), error_shape(e)) for e in errors]
+    # A message of several lines is often pasted by the line that names the exception
+    # (where that line says more than the exception's name: "RuntimeError: ...").
+    first_lines = [(e.splitlines()[0], error_shape(e)) for e in errors
+                   if "\n" in e and len(re.findall(r"\w+", e.splitlines()[0])) >= 3]
+    queries += first_lines
+    types = sorted({EXC_TYPE.match(e).group(1) for e in errors})
+    queries += [(t, t) for t in types]
+
+    def accepted(shape: str) -> set[str]:
+        if shape in types:  # the type alone: any page that shows an error of that type
+            return set().union(*(
+                shown for other, shown in pages.items() if EXC_TYPE.match(other).group(1) == shape
+            ))
+        return pages[shape]
+
+    base = search_base(site, served, where)
+    started = time.monotonic()
+    found, result = search_links(chromium, base + "search.html", [q for q, _ in queries])
+    seconds = time.monotonic() - started
+    lost, off_target = [], []
+    for (query, shape), hrefs in zip(queries, found, strict=True):
+        hits = [relative(base, href) for href in hrefs]
+        if not any(page in accepted(shape) for page, _ in hits[:3]):
+            lost.append((query, [page for page, _ in hits[:3]]))
+        elif shape not in types and not lands_on(site, *hits[0], shape):
+            off_target.append((query, hits[0]))
+    print(f"\n{where}: {len(errors)} errors, {len(queries)} queries "
+          f"({len(errors)} as printed, {len(errors)} retyped, {len(first_lines)} first lines, "
+          f"{len(types)} types) "
+          f"in one search page, {seconds:.1f} s")
+    assert len(errors) > 40 and len(types) >= 5
+    assert not lost, lost
+    assert not off_target, off_target
+    assert not result.console, result.console
+    if where == "file":
+        assert not result.outside(site.html)
+    else:
+        assert all(url.startswith(served) for url in result.requests)
 
 
-def test_a_short_query_keeps_sphinx_ranking(site, chromium):
-    """The boost needs 4 words: 'ModuleDict backward' matches the index without lifting it."""
-    hits, _ = ranked(chromium, site.html.as_uri() + "/", "ModuleDict backward")
-    scores = dict(hits)
-    assert ERROR_INDEX_PAGE in scores and scores[ERROR_INDEX_PAGE] < 100
-    hits, _ = ranked(chromium, site.html.as_uri() + "/", pasted_messages(site)[0])
-    assert dict(hits)[ERROR_INDEX_PAGE] >= 100
+# What readers paste (issue 20), each with the pages that explain it.
+ISSUE_QUERIES = {
+    "KeyError: 'layer3'": {"reference/access.html", "tutorial/first-moduledict.html",
+                           "reference/moduledict.html"},
+    'Missing key(s) in state_dict: "layers.fc.weight"': {"howto/checkpoints.html"},
+    r"""module name can\'t contain ".", got: a.b""": {"reference/keys.html",
+                                                      "reference/moduledict.html",
+                                                      "howto/register-modules.html"},
+    'module name cant contain ., got: a.b': {"reference/keys.html", "reference/moduledict.html",
+                                            "howto/register-modules.html"},
+}
+
+
+def test_what_readers_paste_finds_the_explaining_page(site, chromium):
+    """Among the first 3 results; the first result is a block that shows an error."""
+    base = site.html.as_uri() + "/"
+    found, _ = search_links(chromium, base + "search.html", list(ISSUE_QUERIES))
+    for (query, expected), hrefs in zip(ISSUE_QUERIES.items(), found, strict=True):
+        hits = [relative(base, href) for href in hrefs[:3]]
+        assert hits and hits[0][1].startswith("error-"), (query, hits)
+        assert expected & {page for page, _ in hits}, (query, hits)
+
+
+TOPIC_QUERIES = (
+    "torch.compile ModuleDict key tensor",
+    "ModuleDict backward",
+    "state_dict keys checkpoint",
+    "ModuleDict parameters",
+    "DataParallel ModuleDict",
+)
+
+
+def test_a_topic_query_does_not_rank_the_error_index_or_an_error_first(site, chromium):
+    """The index quotes every error, so it holds the words of many queries; a query that is
+    not an error gets Sphinx's ranking with the index's text demoted, and no error block."""
+    base = site.html.as_uri() + "/"
+    found, _ = search_links(chromium, base + "search.html", [*TOPIC_QUERIES, "error index"])
+    *topics, index = [[relative(base, href) for href in hrefs] for hrefs in found]
+    for query, hits in zip(TOPIC_QUERIES, topics, strict=True):
+        assert hits, query
+        assert hits[0][0] != ERROR_INDEX_PAGE, (query, hits[:3])
+        assert not any(anchor.startswith("error-") for _, anchor in hits), (query, hits[:3])
+    contains_index = [query for query, hits in zip(TOPIC_QUERIES, topics, strict=True)
+                      if ERROR_INDEX_PAGE in [page for page, _ in hits]]
+    assert contains_index, "the demotion is tested: the index holds some topic's words"
+    assert index[0][0] == ERROR_INDEX_PAGE  # its title still finds it
+
+
+# --- The index fits the column ---------------------------------------------------------
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+WITHIN_COLUMN = """() => {
+  const column = document.querySelector("article").getBoundingClientRect();
+  const outside = [];
+  const entries = document.querySelectorAll("ul.error-index > li");
+  for (const element of document.querySelectorAll("ul.error-index pre, ul.error-index a")) {
+    const box = element.getBoundingClientRect();
+    if (box.left < column.left - 1 || box.right > column.right + 1)
+      outside.push([element.textContent.slice(0, 60), box.left, box.right]);
+  }
+  const scrolling = [...document.querySelectorAll("ul.error-index pre")].filter(
+    (pre) => pre.scrollWidth > pre.clientWidth + 1).length;
+  return {
+    entries: entries.length,
+    links: document.querySelectorAll("ul.error-index a").length,
+    column: [column.left, column.right],
+    outside,
+    scrolling,
+    pageWidth: document.documentElement.scrollWidth,
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", VIEWPORTS)
+def test_the_index_and_its_links_fit_the_column(site, chromium, width):
+    _, page = visit(chromium, (site.html / ERROR_INDEX_PAGE).as_uri(),
+                    viewport=VIEWPORTS[width])
+    fit = page.evaluate(WITHIN_COLUMN)
+    page.context.close()
+    assert fit["entries"] >= len(shown_errors(site)) and fit["links"] >= fit["entries"], fit
+    assert not fit["outside"] and not fit["scrolling"], fit
+    assert fit["pageWidth"] <= VIEWPORTS[width]["width"], fit

@@ -5,19 +5,14 @@ widths, light and dark: tests/test_readers.py.)"""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-from browser import html_pages, search, search_each, visit
+from browser import html_pages, search, visit
 from helpers import (
-    ERROR_INDEX_PAGE,
     MYTHS_PAGE,
-    page_texts,
-    rendered,
     serve,
-    shown_errors,
     soup,
 )
 
@@ -84,7 +79,10 @@ def test_search_from_disk_finds_a_pasted_error_message(site, chromium):
         line for out in outputs for line in out.splitlines() if line.startswith("RuntimeError:")
     )
     hits, result = search(chromium, site.html, error)
-    assert "auto_examples/article/plot_article_example2_crashes_as_written.html" in hits, error
+    # (every shown error, as printed and retyped, served and from disk, among the first 3:
+    # tests/test_error_index.py)
+    assert "auto_examples/article/plot_article_example2_crashes_as_written.html" in hits[:3], (
+        error, hits[:3])
     assert not result.console
 
 
@@ -143,23 +141,3 @@ def test_bytes_loaded_from_disk(site, chromium, relative):
     loaded = result.bytes_from_disk()
     print(f"\n{relative}: {loaded} bytes loaded from disk in {len(set(result.requests))} files")
     assert 0 < loaded < 3_000_000
-
-
-def test_search_lands_on_the_page_of_every_error_the_guide_shows(site, chromium):
-    """A reader who pastes an error's message into the search finds the page that shows it."""
-    errors = shown_errors(site)
-    texts = page_texts(site)
-    # The error index quotes every error; the page that explains it must be found too.
-    del texts[ERROR_INDEX_PAGE]
-    # What a reader pastes: the line that names the exception.
-    pasted = [
-        next(line for line in error.splitlines()
-             if re.match(r"[\w.]+(Error|Exception|Hit|Warning)\b", line))
-        for error in errors
-    ]
-    found, result = search_each(chromium, site.html, pasted)
-    lost = [query for error, query, hits in zip(errors, pasted, found, strict=True)
-            if not any(rendered(error) in texts.get(hit, "") for hit in hits)]
-    assert len(found) == len(errors) > 40
-    assert not lost
-    assert not result.console and not result.outside(site.html)

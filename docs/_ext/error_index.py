@@ -18,10 +18,14 @@
   each page's doctree.
 * **Anchors.** The output block that shows an error gets an id (``error-...``), so a
   link lands on the error itself.
-* **The index.** The ``error-index`` directive becomes one table per exception type:
-  the exact message as code text (so the search indexes its words), its type, and links
-  to the blocks that show it. ``shown_errors(app)`` gives the same data to other code;
-  HTML builds also write it to ``_static/error-index.json``.
+* **The index.** The ``error-index`` directive becomes one list per exception type: each
+  message as a code block (wrapped to the column; the search indexes its words), then
+  links to the blocks that show it. ``shown_errors(app)`` gives the same data to other
+  code; HTML builds also write it to ``_static/error-index.json``.
+* **Search.** HTML builds write ``_static/search-errors-data.js`` (every message with the
+  page, title and anchor of each block that shows it), which the search page alone loads
+  with ``search-errors.js``: a query that looks like one of these messages lists the
+  blocks that show it first.
 """
 
 from __future__ import annotations
@@ -296,14 +300,9 @@ class ErrorIndexDirective(Directive):
         return [error_index()]
 
 
-def _cell(*children) -> nodes.entry:
-    return nodes.entry("", *children)
-
-
-def _message_cell(shown: str) -> nodes.Element:
-    if "\n" in shown:
-        return nodes.literal_block(shown, shown, language="none")
-    return nodes.paragraph("", "", nodes.literal(shown, shown))
+def _message_block(shown: str) -> nodes.literal_block:
+    """The message as the page shows it: a code block, wrapped to the column by CSS."""
+    return nodes.literal_block(shown, shown, language="none")
 
 
 def _older_wordings(env) -> list[dict]:
@@ -313,39 +312,44 @@ def _older_wordings(env) -> list[dict]:
     return getattr(env, "guide_older_wordings", [])
 
 
-def _example_link(env, script: str) -> nodes.Element:
-    """A reference to the gallery page of ``script`` (a file name), by its label."""
+def _first_label(env, script: str) -> tuple[str, str] | None:
+    """(docname, label) of the first error block of the gallery page of ``script``."""
     found = [
         (docname, entry["label"]) for docname, entries in sorted(_store(env).items())
         for entry in entries if entry["source"] == script
     ]
-    if not found:  # recorded on another torch by an example this tree no longer has
-        return nodes.literal(script, script)
-    docname, label = found[0]
+    return found[0] if found else None
+
+
+def _xref(env, docname: str, label: str) -> pending_xref:
     title = env.titles[docname].astext()
     return pending_xref("", nodes.inline(title, title), refdomain="std", reftype="ref",
                         reftarget=label, refexplicit=True, refwarn=True, refdoc=env.docname)
 
 
-def _table(headings: tuple[str, str, str], rows: list[tuple[nodes.Node, ...]]) -> nodes.table:
-    """A three-column table of the index: message, type or versions, where it is explained."""
-    table = nodes.table(classes=["error-index"])
-    group = nodes.tgroup(cols=3)
-    table += group
-    for width in (70, 12, 18):
-        group += nodes.colspec(colwidth=width)
-    head = nodes.row()
-    for label in headings:
-        head += _cell(nodes.paragraph(text=label))
-    group += nodes.thead("", head)
-    body = nodes.tbody()
-    for cells in rows:
-        row = nodes.row()
-        for cell in cells:
-            row += _cell(cell)
-        body += row
-    group += body
-    return table
+def _example_link(env, script: str) -> nodes.Element:
+    """A reference to the gallery page of ``script`` (a file name), by its label."""
+    first = _first_label(env, script)
+    if first is None:  # recorded on another torch by an example this tree no longer has
+        return nodes.literal(script, script)
+    return _xref(env, *first)
+
+
+def _entry(message: nodes.Node, lead: str, links: list[nodes.Node]) -> nodes.list_item:
+    """One error of the index: its message, then a line that links where it is explained."""
+    where = nodes.paragraph(classes=["error-index-where"])
+    where += nodes.Text(lead)
+    for n, link in enumerate(links):
+        if n:
+            where += nodes.Text(", ")
+        where += link
+    return nodes.list_item("", message, where)
+
+
+def _entries(items: list[nodes.list_item]) -> nodes.bullet_list:
+    """A list of errors (not a table: a long message wraps in the column, and the links
+    under it stay in view at any width)."""
+    return nodes.bullet_list("", *items, classes=["error-index"])
 
 
 class FillErrorIndex(SphinxPostTransform):
@@ -369,27 +373,11 @@ class FillErrorIndex(SphinxPostTransform):
         for exc_type, messages in index.items():
             section = nodes.section(ids=[nodes.make_id("errors " + exc_type)])
             section += nodes.title(exc_type, exc_type)
-            rows = []
-            for shown, links in messages.items():
-                where = nodes.paragraph()
-                for n, (docname, label) in enumerate(links):
-                    if n:
-                        where += nodes.Text(", ")
-                    title = env.titles[docname].astext()
-                    xref = pending_xref(
-                        "",
-                        nodes.inline(title, title),
-                        refdomain="std",
-                        reftype="ref",
-                        reftarget=label,
-                        refexplicit=True,
-                        refwarn=True,
-                        refdoc=env.docname,
-                    )
-                    where += xref
-                exc = nodes.paragraph("", "", nodes.literal(exc_type, exc_type))
-                rows.append((_message_cell(shown), exc, where))
-            section += _table(("Message", "Type", "Shown and explained on"), rows)
+            section += _entries([
+                _entry(_message_block(shown), "Explained on: ",
+                       [_xref(env, docname, label) for docname, label in links])
+                for shown, links in messages.items()
+            ])
             out.append(section)
         return out + self.older()
 
@@ -404,25 +392,79 @@ class FillErrorIndex(SphinxPostTransform):
         section += nodes.paragraph(text=(
             "The same errors, worded as older torch versions raise them (recorded by make "
             "matrix; see the page Across torch versions)."))
-        rows = [
-            (
-                _message_cell(item["message"]),
-                nodes.paragraph(text=", ".join(item["versions"])),
-                nodes.paragraph("", "", _example_link(self.env, item["example"])),
-            )
+        section += _entries([
+            _entry(_message_block(item["message"]),
+                   f"torch {', '.join(item['versions'])}. Explained on: ",
+                   [_example_link(self.env, item["example"])])
             for item in older
-        ]
-        section += _table(("Message", "torch", "Explained on"), rows)
+        ])
         return [section]
 
 
-def write_json(app, exception) -> None:
-    if exception is None and app.builder.name in ("html", "dirhtml"):
-        target = Path(app.outdir, JSON_OUTPUT)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(
-            json.dumps(shown_errors(app), indent=1, sort_keys=True) + "\n", encoding="utf-8"
-        )
+# --- What the search page knows of the errors -----------------------------------------
+
+# The search page loads this data (a script, not JSON: fetch() fails from file://) and
+# search-errors.js, which puts the pages that explain a pasted error first.
+SEARCH_DATA = "search-errors-data.js"
+SEARCH_SCRIPT = "search-errors.js"
+SEARCH_WORDS = "search-words.js"  # in docs/_static: words readers use, the site's words
+INDEX_STYLE = "error-index.css"  # in docs/_static
+
+
+def _index_pages(env) -> set[str]:
+    _store(env)
+    return env.guide_error_index_pages
+
+
+def search_data(app) -> list[dict]:
+    """Every shown error with the blocks that show it: [{"shown", "type", "at": [[docname,
+    title, "#anchor"], ...]}], and the older wordings (with their torch versions), sorted."""
+    env = app.env
+    anonlabels = env.domains.standard_domain.anonlabels
+
+    def at(docname: str, label: str) -> list[str]:
+        return [docname, env.titles[docname].astext(), "#" + anonlabels[label][1]]
+
+    data = [
+        {"shown": shown, "type": exc_type, "at": [at(*link) for link in links]}
+        for exc_type, messages in _index(env).items()
+        for shown, links in messages.items()
+    ]
+    for item in _older_wordings(env):
+        first = _first_label(env, item["example"])
+        if first is not None:
+            data.append({"shown": item["message"], "type": _type_of(item["message"]),
+                         "at": [at(*first)], "versions": item["versions"]})
+    return data
+
+
+def add_page_files(app, pagename, templatename, context, doctree) -> None:
+    """The search page alone loads the errors and the script that matches them; the
+    index pages alone load the index's style."""
+    if pagename == "search" and app.builder.name in ("html", "dirhtml"):
+        app.add_js_file(SEARCH_DATA)
+        app.add_js_file(SEARCH_SCRIPT)
+        app.add_js_file(SEARCH_WORDS)
+    if pagename in _index_pages(app.env):
+        app.add_css_file(INDEX_STYLE)
+
+
+def write_json(app):
+    """Write the shown errors (JSON) and the search page's data; at html-collect-pages,
+    before the search page is written, so that its link to the data names the data's
+    checksum."""
+    if app.builder.name not in ("html", "dirhtml"):
+        return []
+    target = Path(app.outdir, JSON_OUTPUT)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        json.dumps(shown_errors(app), indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    data = json.dumps(search_data(app), indent=0, ensure_ascii=True)
+    Path(app.outdir, "_static", SEARCH_DATA).write_text(
+        f"var GUIDE_SHOWN_ERRORS = {data};\n", encoding="utf-8"
+    )
+    return []
 
 
 def setup(app):
@@ -435,7 +477,8 @@ def setup(app):
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)
     app.connect("env-updated", rewrite_index_pages)
-    app.connect("build-finished", write_json)
+    app.connect("html-collect-pages", write_json)
+    app.connect("html-page-context", add_page_files)
     app.add_node(error_index)
     app.add_directive("error-index", ErrorIndexDirective)
     app.add_post_transform(FillErrorIndex)

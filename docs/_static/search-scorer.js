@@ -1,14 +1,14 @@
-// Sphinx's search scorer (html_search_scorer): the error index ranks first for a pasted
-// error message. A page matches a query only if it contains every word of it, so the
-// index is a result only if it holds every word; with 4 or more words, such a query is
-// almost always a message, and the index (which links to the explaining page) goes first.
-// Shorter queries keep Sphinx's own ranking.
+// Sphinx's search scorer (html_search_scorer). The error index quotes every error the
+// site shows, so it holds the words of many queries that are not about errors
+// ("torch.compile ModuleDict key tensor"); for those its text ranks below the pages that
+// explain the topic (a match in its title, "error index", keeps its rank). For a query that is an error message, search-errors.js lists the
+// blocks that show it first, and the index keeps Sphinx's own rank.
 var Scorer = {
   score: (result) => {
-    const [docname, , , , score] = result;
-    const query = new URLSearchParams(window.location.search).get("q") || "";
-    const words = query.match(/[\p{L}\p{N}_]+/gu) || [];
-    return docname === "reference/errors" && words.length >= 4 ? score + 100 : score;
+    const [docname, , , , score, , kind] = result;
+    const isError = typeof GuideErrors !== "undefined" && GuideErrors.lastQueryIsAnError;
+    const demoted = docname === "reference/errors" && kind === "text" && !isError;
+    return demoted ? Math.min(score, 1) : score;
   },
   objNameMatch: 11,
   objPartialMatch: 6,
