@@ -89,7 +89,8 @@ RUFF := $(PY) -m ruff check --no-cache --config .ci/ruff.toml
 lint: $(DEV_ENV)  ## sphinx-lint, ruff, codespell, actionlint, and no network target in tests/
 	$(PY) -m sphinxlint --ignore docs/auto_examples docs examples/GALLERY_HEADER.rst
 	$(RUFF) examples tests conf.py docs/_ext .ci
-	$(PY) -m codespell_lib --skip './.git,./.venv,./.pytest_cache,./build,./docs/auto_examples,*.png,*.svg' .
+	@# "cant": how readers retype "can't" in an error message (the error search matches it).
+	$(PY) -m codespell_lib -L cant --skip './.git,./.venv,./.pytest_cache,./build,./docs/auto_examples,*.png,*.svg' .
 	"$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/actionlint" -no-color .github/workflows/*.yml
 	$(PY) .ci/no_network_targets.py tests
 
