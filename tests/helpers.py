@@ -86,8 +86,12 @@ def soup(html: Path) -> BeautifulSoup:
 
 
 def examples_executed(log: str) -> int:
-    """How many examples a build ran (sphinx-gallery does not count the cached ones)."""
-    ran = re.search(r"successfully executed (\d+) out of \d+ file", log)
+    """How many examples a build ran, an expected crash included (not the cached ones).
+
+    sphinx-gallery reports "successfully executed N out of M": M counts every example
+    it ran, N only those that ended without an exception.
+    """
+    ran = re.search(r"successfully executed \d+ out of (\d+) file", log)
     assert ran, log[-3000:]
     return int(ran.group(1))
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 from article_quote import article_code  # noqa: E402
 from ledger.claims import CLAIMS  # noqa: E402
 from ledger.labels import LABELS  # noqa: E402
-from standalone_downloads import draw_card  # noqa: E402
+from verdict_cards import draw_card  # noqa: E402
 
 PYTHON = {"python", "python3", "py", "pycon", "ipython", "ipython3", "default"}
 

@@ -162,7 +162,7 @@ def test_a_claim_whose_evidence_flips_fails_the_build(mini_project):
     patch = (
         "\nimport json\nimport article_quote\n"
         "CODE = json.loads(Path(__file__).with_name('article-code.json').read_text())\n"
-        "article_quote.article_code = lambda n: CODE[str(n)]\n"
+        "article_quote.article_code = lambda n, *where: CODE[str(n)]\n"
         "import copy\nimport torch.nn as nn\n"
         "nn.ModuleDict.__getitem__ = lambda self, key: copy.deepcopy(self._modules[key])\n"
     )

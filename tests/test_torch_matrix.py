@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 import datetime
 import hashlib
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +21,15 @@ import torch_matrix  # noqa: E402
 
 DATA = torch_matrix.load()
 RERUN = "re-run make matrix"
+
+
+def expected_crashes() -> dict[str, tuple[str, str]]:
+    """conf.py's ``expected_crashes``, by script name: the examples whose page ends in
+    the crash it shows (read from the file; importing conf.py would set up Sphinx's)."""
+    tree = ast.parse((ROOT / "conf.py").read_text(encoding="utf-8"))
+    (value,) = [node.value for node in tree.body if isinstance(node, ast.Assign)
+                and [t.id for t in node.targets if isinstance(t, ast.Name)] == ["expected_crashes"]]
+    return {Path(path).name: crash for path, crash in ast.literal_eval(value).items()}
 
 
 def recorder():
@@ -73,9 +84,18 @@ def test_the_example_table_has_a_cell_for_every_example_and_version():
             assert cell == "ran, every assertion held" or cell.startswith(
                 ("API not in this version: torch", "failed", "timed out")
             ), cell
-    # the pinned column is the site: every example ran there
+    # the pinned column is the site: every example ran there, and an example whose page
+    # ends in a crash ended in that crash
     pinned = header.index(f"torch {DATA['pinned']}")
-    assert {row[pinned] for row in rows} == {"ran, every assertion held"}
+    crashes = expected_crashes()
+    assert crashes
+    for row in rows:
+        if row[0] in crashes:
+            exc_type, message = crashes[row[0]]
+            assert re.match(rf"failed \(line \d+\): {exc_type}: ", row[pinned]), row
+            assert re.search(message.removeprefix("^"), row[pinned]), row
+        else:
+            assert row[pinned] == "ran, every assertion held", row
 
 
 def test_the_myths_verdict_is_shown_for_every_version():
@@ -115,8 +135,12 @@ def test_a_missing_torch_api_is_named():
 
 
 def pinned_inputs(data):
+    """What a build on the pinned torch passes to the check: the page of an expected
+    crash shows that crash after its other errors."""
     column = data["columns"][data["pinned"]]
     shown = {name: list(o["errors_shown"]) for name, o in column["examples"].items()}
+    for name in expected_crashes():
+        shown[name].append(column["examples"][name]["failure"]["text"])
     return column["torch"], sorted(column["examples"]), shown
 
 
@@ -126,7 +150,8 @@ def test_the_pinned_column_agrees_with_what_it_records():
 
 def test_a_doctored_pinned_column_fails_the_check():
     torch_version, scripts, shown = pinned_inputs(DATA)
-    name = next(n for n, errors in shown.items() if errors)
+    column = DATA["columns"][DATA["pinned"]]["examples"]
+    name = next(n for n in scripts if column[n]["errors_shown"])
 
     doctored = copy.deepcopy(DATA)
     doctored["columns"][DATA["pinned"]]["examples"][name]["errors_shown"][0] += " (doctored)"
@@ -139,7 +164,8 @@ def test_a_doctored_pinned_column_fails_the_check():
     assert torch_matrix.check_pinned_column(DATA, torch_version, [*scripts, "plot_new.py"], shown)
     failed = copy.deepcopy(DATA)
     failed["columns"][DATA["pinned"]]["examples"][name].update(
-        status="failed", failure={"type": "RuntimeError", "first_line": "boom", "line": 1}
+        status="failed",
+        failure={"type": "RuntimeError", "first_line": "boom", "text": "RuntimeError: boom", "line": 1},
     )
     assert torch_matrix.check_pinned_column(failed, torch_version, scripts, shown)
 

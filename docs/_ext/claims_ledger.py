@@ -99,6 +99,17 @@ def _source(function) -> str:
     return textwrap.dedent(inspect.getsource(function)).rstrip() + "\n"
 
 
+def _imports(module) -> str:
+    """The module's own import lines (not ``__future__``): the tools' code runs when pasted."""
+    source = inspect.getsource(module)
+    tree = ast.parse(source)
+    return "\n".join(
+        ast.get_source_segment(source, node) for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and getattr(node, "module", None) != "__future__"
+    ) + "\n"
+
+
 def _helpers(function, module) -> list:
     """The functions of ``module`` that ``function`` calls, in order, recursively."""
     found, todo = [], [function]
@@ -236,7 +247,8 @@ class ClaimsLedger(SphinxDirective):
         functions = [f for _, f in inspect.getmembers(harness, inspect.isfunction)
                      if f.__module__ == harness.__name__]
         functions.sort(key=lambda f: f.__code__.co_firstlineno)
-        code = "\n\n".join([*map(_source, functions), _source(harness.PlainDictModel)])
+        code = "\n\n".join(
+            [_imports(harness), *map(_source, functions), _source(harness.PlainDictModel)])
         folded = details(classes=["claims-code"])
         folded += summary(text="The tools' code")
         folded += _python(code)

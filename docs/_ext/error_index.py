@@ -365,7 +365,7 @@ class FillErrorIndex(SphinxPostTransform):
         examples = {s for s in sources if s.endswith(".py")}
         count = sum(len(messages) for messages in index.values())
         summary = nodes.paragraph(
-            text=f"This build showed {count} distinct error messages, "
+            text=f"This site shows {count} distinct error messages, "
             f"of {len(index)} exception types, "
             f"in {len(examples)} examples and {len(sources) - len(examples)} pages."
         )
@@ -390,8 +390,8 @@ class FillErrorIndex(SphinxPostTransform):
         title = "Older wordings (other torch versions)"
         section += nodes.title(title, title)
         section += nodes.paragraph(text=(
-            "The same errors, worded as older torch versions raise them (recorded by make "
-            "matrix; see the page Across torch versions)."))
+            "The same errors, worded as older torch versions raise them (see the page "
+            "Across torch versions)."))
         section += _entries([
             _entry(_message_block(item["message"]),
                    f"torch {', '.join(item['versions'])}. Explained on: ",
@@ -460,7 +460,7 @@ def write_json(app):
     target.write_text(
         json.dumps(shown_errors(app), indent=1, sort_keys=True) + "\n", encoding="utf-8"
     )
-    data = json.dumps(search_data(app), indent=0, ensure_ascii=True)
+    data = json.dumps(search_data(app), separators=(",", ":"), ensure_ascii=True)
     Path(app.outdir, "_static", SEARCH_DATA).write_text(
         f"var GUIDE_SHOWN_ERRORS = {data};\n", encoding="utf-8"
     )

@@ -181,6 +181,6 @@ def setup(app):
     # After sphinx-gallery fills its defaults (config-inited, priority 10).
     app.connect("config-inited", declare, priority=20)
     # After sphinx-gallery ran the examples (builder-inited, priority 500), before the
-    # downloads and thumbnails are finished (standalone_downloads, priority 800).
+    # verdict-card thumbnails are drawn (verdict_cards, priority 800).
     app.connect("builder-inited", check_and_rewrite, priority=600)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

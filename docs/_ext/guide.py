@@ -123,7 +123,6 @@ def add_stamp(app, docname: str, source: list[str]) -> None:
 
     sphinx-gallery starts the page with a note pointing to the download buttons at its
     end; the note goes, and the buttons move under the stamp (styled in guide.css).
-    Downloaded scripts and notebooks run on their own (see standalone_downloads.py).
     """
     in_gallery = any(gallery in Path(app.srcdir, docname).parents for gallery in gallery_dirs(app))
     if not in_gallery or docname.endswith("/index"):
