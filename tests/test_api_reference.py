@@ -13,12 +13,10 @@ import subprocess
 import sys
 from types import SimpleNamespace
 
+import api_coverage
 import pytest
 from helpers import ROOT
 from torch import nn
-
-sys.path.insert(0, str(ROOT / "docs" / "_ext"))
-import api_coverage  # noqa: E402
 
 TARGET = re.compile(r"^\(([\w-]+)\)=\n#+ .+$", re.M)
 CLASSES = {docname: api_coverage.resolve(dotted) for docname, dotted in api_coverage.PAGES.items()}

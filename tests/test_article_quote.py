@@ -13,17 +13,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import article_quote
+import expected_crash
 import pytest
-from helpers import ROOT
-
-sys.path.insert(0, str(ROOT / "docs" / "_ext"))
-import article_quote  # noqa: E402
-import expected_crash  # noqa: E402
-from article_quote import (  # noqa: E402
+from article_quote import (
     altered_quotes,
     article_code,
     check_quotes,
@@ -31,7 +27,8 @@ from article_quote import (  # noqa: E402
     metadata,
     quoting_example,
 )
-from sphinx.errors import ExtensionError  # noqa: E402
+from helpers import ROOT
+from sphinx.errors import ExtensionError
 
 PAGES = {
     1: "plot_article_example1_item_access_works.py",

@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 import re
-import sys
 import xml.dom.minidom
 import zipfile
 
+from article_quote import article_code
 from bs4 import BeautifulSoup
 from helpers import (
     ERROR_INDEX_PAGE,
     EXAMPLES,
     MYTHS_PAGE,
-    ROOT,
     examples_executed,
     page_texts,
     rendered,
     shown_errors,
     soup,
 )
-
-sys.path.insert(0, str(ROOT / "docs" / "_ext"))
-from article_quote import article_code  # noqa: E402
-from ledger.claims import CLAIMS  # noqa: E402
-from ledger.labels import LABELS  # noqa: E402
-from verdict_cards import draw_card  # noqa: E402
+from ledger.claims import CLAIMS
+from ledger.labels import LABELS
+from verdict_cards import draw_card
 
 PYTHON = {"python", "python3", "py", "pycon", "ipython", "ipython3", "default"}
 

@@ -579,7 +579,6 @@ def test_the_downloads_check_finds_a_hidden_line_and_accepts_reordered_pages():
 
 def test_sphinx_gallery_still_writes_refs_raw_into_notebooks_and_they_become_text():
     """A canary: when sphinx-gallery converts :ref: itself, markup_fixes' fix can go."""
-    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
     from markup_fixes import notebook_text_without_refs
     from sphinx_gallery.notebook import rst2md
 

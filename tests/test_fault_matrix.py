@@ -9,13 +9,11 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from helpers import (
     MINIMAL_EXAMPLE,
-    ROOT,
     example_path,
     examples_executed,
     make,
@@ -153,7 +151,6 @@ def test_a_claim_whose_evidence_flips_fails_the_build(mini_project):
     append_to_index(mini_project, "\n```{claims-ledger} table\n```\n")
     # The evidence runs the article's code, which the article's pages hold: the mini
     # project has none of them, so its conf.py hands the ledger the code, read here.
-    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
     from ledger.article import article_code
 
     code = {n: article_code(n) for n in (1, 2, 3)}

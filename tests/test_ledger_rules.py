@@ -10,16 +10,12 @@ from __future__ import annotations
 import ast
 import inspect
 import re
-import sys
 
 import pytest
-from helpers import ROOT
-
-sys.path.insert(0, str(ROOT / "docs" / "_ext"))
-from ledger import evidence, harness, rules  # noqa: E402
-from ledger.claims import CLAIMS, NOT_TESTABLE  # noqa: E402
-from ledger.judge import VerdictChanged, judge  # noqa: E402
-from ledger.labels import LABELS  # noqa: E402
+from ledger import evidence, harness, rules
+from ledger.claims import CLAIMS, NOT_TESTABLE
+from ledger.judge import VerdictChanged, judge
+from ledger.labels import LABELS
 
 # For each rule: evidence values that, put in place of the real ones, must change the verdict.
 OPPOSITE = {

@@ -22,6 +22,9 @@ from helpers import MYTHS_PAGE, soup
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 IMAGES = (".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp", ".ico")
 MAX_PAGE_BYTES = 300_000  # without its images
+# Pages allowed more, with the reason. The claims ledger shows the code of every
+# verdict's evidence (folded), highlighted: about 26 KB of code in 130 KB of markup.
+HEAVIER_PAGES = {"explanation/claims-ledger.html": 380_000}
 
 # Every code or output block (<pre>) of a page: those wider than their column (they
 # scroll sideways), and those whose white-space wraps their lines.
@@ -101,7 +104,7 @@ def test_every_page_offline_light_wrapped_light_weight_described_and_dark(
         }
         weight = sum(Path(re.sub(r"^file://", "", u.split("?")[0])).stat().st_size for u in files)
         heaviest = max(heaviest, (weight, rel))
-        if weight > MAX_PAGE_BYTES:
+        if weight > HEAVIER_PAGES.get(rel, MAX_PAGE_BYTES):
             found.append(f"{weight} bytes without images")
         description = page.eval_on_selector_all(
             'meta[name="description"]', "m => m.map(e => e.content)"
@@ -121,6 +124,7 @@ def test_every_page_offline_light_wrapped_light_weight_described_and_dark(
     )
     assert outputs > 300
     assert images >= 12  # the gallery's thumbnails at least
+    assert set(HEAVIER_PAGES) <= {relative(site, html) for html in pages}
     assert not problems
 
 

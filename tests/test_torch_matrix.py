@@ -13,11 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import torch_matrix
+
 ROOT = Path(__file__).resolve().parents[1]
 RECORDER = ROOT / ".ci" / "matrix.py"
-sys.path.insert(0, str(ROOT / "docs" / "_ext"))
-
-import torch_matrix  # noqa: E402
 
 DATA = torch_matrix.load()
 RERUN = "re-run make matrix"
@@ -165,7 +164,8 @@ def test_a_doctored_pinned_column_fails_the_check():
     failed = copy.deepcopy(DATA)
     failed["columns"][DATA["pinned"]]["examples"][name].update(
         status="failed",
-        failure={"type": "RuntimeError", "first_line": "boom", "text": "RuntimeError: boom", "line": 1},
+        failure={"type": "RuntimeError", "first_line": "boom", "text": "RuntimeError: boom",
+                 "line": 1},
     )
     assert torch_matrix.check_pinned_column(failed, torch_version, scripts, shown)
 

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
-from helpers import ROOT
-
-sys.path.insert(0, str(ROOT / "docs" / "_ext"))
-from typecheck import (  # noqa: E402
+from typecheck import (
     Diagnostic,
     cache_dir,
     expected_diagnostics,

@@ -151,7 +151,7 @@ class ClaimsLedger(SphinxDirective):
         stamp += _text("Verdicts computed at build time by torch ",
                        nodes.literal(text=torch.__version__), " on Python ",
                        nodes.literal(text=platform.python_version()), ", CPU.")
-        table = nodes.table(ids=["claims-table"], classes=["claims-ledger"])
+        table = nodes.table(classes=["claims-ledger"])  # no id: furo copies it to its wrapper
         table["support_smartquotes"] = False  # the article's quotes stay as written
         table += nodes.title(text=count(judged))
         group = nodes.tgroup(cols=len(COLUMNS))

@@ -14,6 +14,12 @@ maintain, it is corrected here, each fix naming its upstream cause:
   ``<div id='sg-tag-list'>`` (where its script lists example tags) under every
   gallery header: with sub-galleries the gallery index repeats that id. Only the first
   keeps it (sphinx-gallery's script looks it up by id, once).
+* **sphinx-gallery 0.22.1, ``_doctree_links.visit_code_links_block_html``** renders an
+  example's code block (once it swapped it for a ``code_links_block`` to link names to
+  their documentation) as ``<div class="highlight-<lang> notranslate">`` without the
+  block's own classes, which it copied onto the node: a class given to a block (the
+  article's code is ``guide-article-quote``, wrapped by ``guide.css``) never reaches the
+  page. The visitor here writes them.
 * **furo 2025.12.19, ``navigation.get_navigation_tree``** marks the checkbox that opens a
   section of the navigation with ``role="switch"`` but no ``aria-checked``, which that
   role requires. Without the role it is a native checkbox, whose checked state browsers
@@ -54,6 +60,7 @@ from pathlib import Path
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.util import logging
+from sphinx_gallery import _doctree_links as sg_links
 from sphinx_gallery import directives as sg_directives
 
 # The thumbnail template's attribute, as sphinx-gallery writes it into the gallery index.
@@ -69,6 +76,17 @@ def visit_imgsg_html_escaped(self, node) -> None:
         sg_directives.visit_imgsg_html(self, node)
     finally:
         node["alt"] = alt
+
+
+def visit_code_links_block_with_classes(self, node) -> None:
+    """sphinx-gallery's wrapper of a linked code block, with the block's classes."""
+    start = len(self.body)
+    sg_links.visit_code_links_block_html(self, node)
+    opening = f'<div class="highlight-{sg_links._sanitize_css_class(node["lang"])} notranslate">'
+    if node["classes"] and self.body[start].startswith(opening):
+        classes = " ".join(html.escape(c) for c in node["classes"])
+        self.body[start] = self.body[start].replace(
+            'notranslate">', f'notranslate {classes}">', 1)
 
 
 TAG_LIST = "<div id='sg-tag-list' class='sphx-glr-tag-list'></div>"
@@ -285,6 +303,11 @@ def setup(app):
         sg_directives.imgsgnode,
         override=True,
         html=(visit_imgsg_html_escaped, sg_directives.depart_imgsg_html),
+    )
+    app.add_node(
+        sg_links.code_links_block,
+        override=True,
+        html=(visit_code_links_block_with_classes, sg_links.depart_code_links_block_html),
     )
     app.connect("source-read", thumbnails_without_tooltip_attribute)
     # furo fills furo_navigation_tree at the default priority (500).

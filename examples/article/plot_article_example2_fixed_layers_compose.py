@@ -1,6 +1,6 @@
 """
-Iterating over a ModuleDict works at any depth once the layers compose
-======================================================================
+Iterating a ModuleDict works at any depth once the layers compose
+=================================================================
 
 The article's Example 2 builds every layer as ``nn.Linear(10, 5)`` and
 crashes in its forward pass with three layers (see :doc:`the crash

@@ -1,6 +1,6 @@
 """
-An unused ModuleDict entry stops DDP's gradient sync, then the next step raises
-===============================================================================
+DDP: an unused ModuleDict entry stops gradient sync; the next step raises
+=========================================================================
 
 A model that runs one ``ModuleDict`` entry per step leaves the other entries'
 parameters without gradients. Under ``DistributedDataParallel`` (DDP), the

@@ -1,6 +1,6 @@
 """
-FSDP2: every rank must run the same sharded entries, forward and backward
-=========================================================================
+FSDP2: all ranks must run the same sharded entries, forward and back
+====================================================================
 
 With FSDP2's ``fully_shard`` applied to each ``ModuleDict`` entry, each rank
 holds a shard of every entry, and running an entry makes the ranks exchange
@@ -309,4 +309,4 @@ assert check(["image", "text"], on_2_ranks(["image", "text"], every)) == [
 # module with a ``forward`` at the root: subclass ``ModuleDict``, as here.
 # Under DDP, by contrast, an entry chosen per rank trains correctly with
 # ``find_unused_parameters=True`` (see
-# `the DDP example <plot_ddp_unused_entry_fails_next_step.html>`__).
+# :ref:`the DDP example <sphx_glr_auto_examples_pitfalls_plot_ddp_unused_entry_fails_next_step.py>`).

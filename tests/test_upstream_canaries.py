@@ -1,0 +1,78 @@
+"""Canaries: each upstream bug that ``docs/_ext/markup_fixes.py`` works around is still there.
+
+A canary fails when upstream fixes the bug or changes the output the fix patches: the
+fix (and its canary) can then go. Each test names the fix it guards. The fixes whose
+canary needs a built site live with the tests of that site: the notebook ``:ref:`` fix
+in ``test_downloads.py``, the validators' canary page in ``test_validators.py``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from importlib.metadata import version
+
+import markup_fixes
+from docutils import nodes
+from furo import navigation
+from sphinx_gallery import _doctree_links, backreferences, directives, gen_rst
+
+# The versions the fixes were written for (markup_fixes' docstring names them).
+WRITTEN_FOR = {"sphinx-gallery": "0.22.1", "furo": "2025.12.19"}
+
+
+class Translator:
+    """The part of an HTML translator that the visitors under test use."""
+
+    def __init__(self):
+        self.body: list[str] = []
+
+
+def test_the_fixes_were_written_for_the_installed_versions():
+    installed = {package: version(package) for package in WRITTEN_FOR}
+    assert installed == WRITTEN_FOR, "check each canary below, then update the versions"
+
+
+def test_sphinx_gallery_drops_a_linked_code_blocks_classes():
+    """Fix: ``visit_code_links_block_with_classes``."""
+    node = _doctree_links.code_links_block(lang="Python")
+    node["classes"] = ["guide-article-quote"]
+    upstream, fixed = Translator(), Translator()
+    _doctree_links.visit_code_links_block_html(upstream, node)
+    markup_fixes.visit_code_links_block_with_classes(fixed, node)
+    inside = '<div class="highlight"><pre>'
+    assert upstream.body == ['<div class="highlight-Python notranslate">' + inside]
+    assert fixed.body == ['<div class="highlight-Python notranslate guide-article-quote">' + inside]
+
+
+def test_sphinx_gallery_writes_image_alt_text_unescaped():
+    """Fix: ``visit_imgsg_html_escaped``."""
+    source = inspect.getsource(directives.visit_imgsg_html)
+    assert 'alt="{alt}"' in source and "escape" not in source
+
+
+def test_sphinx_gallery_thumbnails_carry_a_tooltip_attribute():
+    """Fix: ``thumbnails_without_tooltip_attribute`` (``tooltip`` to ``data-tooltip``)."""
+    assert 'tooltip="' in backreferences.THUMBNAIL_TEMPLATE
+    assert markup_fixes.TOOLTIP.search(
+        '<div class="sphx-glr-thumbcontainer" tooltip="x">'
+    )
+
+
+def test_sphinx_gallery_writes_a_tag_list_under_every_gallery_header():
+    """Fix: ``thumbnails_without_tooltip_attribute`` keeps the first tag list only."""
+    assert markup_fixes.TAG_LIST in inspect.getsource(gen_rst)
+
+
+def test_furo_gives_navigation_checkboxes_a_switch_role():
+    """Fix: ``navigation_without_switch_role``."""
+    source = inspect.getsource(navigation)
+    assert '"role": "switch"' in source and "aria-checked" not in source
+
+
+def test_the_fixed_visitor_leaves_a_block_without_classes_as_upstream_writes_it():
+    node = _doctree_links.code_links_block(lang="python")
+    upstream, fixed = Translator(), Translator()
+    _doctree_links.visit_code_links_block_html(upstream, node)
+    markup_fixes.visit_code_links_block_with_classes(fixed, node)
+    assert fixed.body == upstream.body
+    assert isinstance(node, nodes.TextElement)
