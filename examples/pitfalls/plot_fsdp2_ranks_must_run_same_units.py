@@ -308,5 +308,5 @@ assert check(["image", "text"], on_2_ranks(["image", "text"], every)) == [
 # ``out + 0 * sum(o.sum() for o in outputs)``. ``fully_shard`` needs a
 # module with a ``forward`` at the root: subclass ``ModuleDict``, as here.
 # Under DDP, by contrast, an entry chosen per rank trains correctly with
-# ``find_unused_parameters=True`` (see
-# :ref:`the DDP example <sphx_glr_auto_examples_pitfalls_plot_ddp_unused_entry_fails_next_step.py>`).
+# ``find_unused_parameters=True`` (see :doc:`the DDP example
+# <plot_ddp_unused_entry_fails_next_step>`).
