@@ -44,6 +44,15 @@ def test_each_quote_is_the_articles_code_block_character_for_character(article):
     front = dict(re.findall(r'^(\w+): "(.*)"$', article.split("---")[1], re.M))
     data = metadata()
     assert {k: data[k] for k in ("title", "date", "id")} == front
+    # The home page says the copy names no author, site or address: nor does its text.
+    assert data["site"] is None
+    assert not re.search(r"https?://|www\.|\bauthor\b|\bsite\b|\burl\b", article, re.I)
+
+
+def test_the_home_page_says_why_it_does_not_link_the_article():
+    home = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    assert metadata()["site"] is None
+    assert "names no author, site or address, so there\nis no link to give" in home
 
 
 def test_each_quote_has_the_recorded_digest():

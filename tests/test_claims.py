@@ -180,7 +180,7 @@ def test_the_ledger_table_has_every_claim_with_a_computed_verdict(site, article)
             assert shown == page_title(site, link["href"])
     counts = {v: sum(r[2].get_text().strip() == v for r in rows)
               for v in ("false", "misleading", "true")}
-    assert table.caption.select_one(".caption-text").get_text() == (
+    assert table.find_previous("p", class_="guide-stamp").strong.get_text() == (
         f"{len(rows)} claims: {counts['false']} false, "
         f"{counts['misleading']} misleading, {counts['true']} true")
     assert all(counts.values())

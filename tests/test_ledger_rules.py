@@ -21,7 +21,7 @@ from ledger.labels import LABELS
 OPPOSITE = {
     "module_container": {"accepts_a_tensor_as_value": True},
     "inherits_module": {"is_module_subclass": False},
-    "participates_in_graph": {"plain_dict_parameters_that_are_leaves": 0},
+    "participates_in_graph": {"modules_among_graph_nodes": 1},
     "item_access_breaks_graph": {"parameters_with_a_gradient": 2},
     "underlying_dictionary": {"same_module_as_attribute_access": False},
     "attribute_mechanism_inherited": {"moduledict_getattr_is_module_getattr": False},

@@ -81,7 +81,8 @@ def test_the_example_table_has_a_cell_for_every_example_and_version():
         assert len(row) == len(header)
         for cell in row[1:]:
             assert cell == "ran, every assertion held" or cell.startswith(
-                ("API not in this version: torch", "failed", "timed out")
+                ("API not in this version: torch", "failed", "timed out",
+                 torch_matrix.WORDED_OTHERWISE)
             ), cell
     # the pinned column is the site: every example ran there, and an example whose page
     # ends in a crash ended in that crash
@@ -255,3 +256,14 @@ def test_an_older_wording_is_found_with_its_versions():
         ["plot_a.py", "1, 2", "RuntimeError: m (old)"],
         ["plot_a.py", "3", "RuntimeError: m (new)"],
     ]
+
+
+def test_an_expected_error_worded_otherwise_is_not_called_a_failure():
+    failure = {"type": "RuntimeError", "first_line": "old words", "text": "RuntimeError: old words",
+               "line": 7, "module": "builtins", "missing_name": None}
+    reworded = {"status": "failed", "failure": failure,
+                "expect_error": [{"shown": None, "raised": "RuntimeError: old words"}]}
+    assert torch_matrix.outcome_text(reworded).startswith(torch_matrix.WORDED_OTHERWISE)
+    # the same failure outside an expected-error check is a failure
+    unexpected = {**reworded, "expect_error": [{"shown": "RuntimeError: x", "raised": None}]}
+    assert torch_matrix.outcome_text(unexpected).startswith("failed (line 7)")

@@ -76,3 +76,14 @@ def test_the_fixed_visitor_leaves_a_block_without_classes_as_upstream_writes_it(
     markup_fixes.visit_code_links_block_with_classes(fixed, node)
     assert fixed.body == upstream.body
     assert isinstance(node, nodes.TextElement)
+
+
+def test_sphinx_gallery_thumbnails_have_an_empty_alt_which_becomes_their_title():
+    """Fix: ``thumbnails_without_tooltip_attribute`` (alt text from the title)."""
+    card = backreferences.THUMBNAIL_TEMPLATE.format(
+        tags="", intro="x", thumbnail="t.png", doc_name="/a/b", title="It&#x27;s a finding"
+    )
+    assert "    :alt:\n\n" in card
+    source = [card]
+    markup_fixes.thumbnails_without_tooltip_attribute(None, "a/index", source)
+    assert "    :alt: It's a finding\n\n" in source[0]

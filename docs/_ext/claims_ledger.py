@@ -151,9 +151,11 @@ class ClaimsLedger(SphinxDirective):
         stamp += _text("Verdicts computed at build time by torch ",
                        nodes.literal(text=torch.__version__), " on Python ",
                        nodes.literal(text=platform.python_version()), ", CPU.")
-        table = nodes.table(classes=["claims-ledger"])  # no id: furo copies it to its wrapper
+        # No title: Sphinx gives a titled table an id, which furo 2025.12.19 copies
+        # onto the wrapper it puts around every table (a duplicate id).
+        table = nodes.table(classes=["claims-ledger"])
         table["support_smartquotes"] = False  # the article's quotes stay as written
-        table += nodes.title(text=count(judged))
+        stamp += _text(" ", nodes.strong(text=count(judged)))
         group = nodes.tgroup(cols=len(COLUMNS))
         table += group
         for _, _, width in COLUMNS:

@@ -418,12 +418,12 @@ def _index_pages(env) -> set[str]:
 
 def search_data(app) -> list[dict]:
     """Every shown error with the blocks that show it: [{"shown", "type", "at": [[docname,
-    title, "#anchor"], ...]}], and the older wordings (with their torch versions), sorted."""
+    "#anchor"], ...]}], and the older wordings (with their torch versions), sorted."""
     env = app.env
     anonlabels = env.domains.standard_domain.anonlabels
 
     def at(docname: str, label: str) -> list[str]:
-        return [docname, env.titles[docname].astext(), "#" + anonlabels[label][1]]
+        return [docname, "#" + anonlabels[label][1]]
 
     data = [
         {"shown": shown, "type": exc_type, "at": [at(*link) for link in links]}
@@ -460,9 +460,14 @@ def write_json(app):
     target.write_text(
         json.dumps(shown_errors(app), indent=1, sort_keys=True) + "\n", encoding="utf-8"
     )
-    data = json.dumps(search_data(app), separators=(",", ":"), ensure_ascii=True)
+    errors = search_data(app)
+    pages = sorted({docname for error in errors for docname, _ in error["at"]})
+    titles = {docname: app.env.titles[docname].astext() for docname in pages}
+    compact = {"separators": (",", ":"), "ensure_ascii": True}  # the search page's weight
     Path(app.outdir, "_static", SEARCH_DATA).write_text(
-        f"var GUIDE_SHOWN_ERRORS = {data};\n", encoding="utf-8"
+        f"var GUIDE_PAGE_TITLES = {json.dumps(titles, **compact)};\n"
+        f"var GUIDE_SHOWN_ERRORS = {json.dumps(errors, **compact)};\n",
+        encoding="utf-8",
     )
     return []
 

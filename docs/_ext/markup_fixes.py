@@ -10,6 +10,10 @@ maintain, it is corrected here, each fix naming its upstream cause:
 * **sphinx-gallery 0.22.1, ``backreferences.THUMBNAIL_TEMPLATE``** gives each gallery
   thumbnail a ``tooltip`` attribute, which is not HTML. It becomes ``data-tooltip`` and
   ``guide.css`` shows it the way sphinx-gallery's stylesheet showed ``tooltip``.
+* **sphinx-gallery 0.22.1, ``backreferences.THUMBNAIL_TEMPLATE``** gives every thumbnail
+  an empty ``:alt:``, as if it were decoration; each of ours is a card that states the
+  example's finding (``verdict_cards.py``). Its alt text becomes the example's title,
+  which the template writes under the card.
 * **sphinx-gallery 0.22.1, ``gen_rst.generate_dir_rst``** writes an empty
   ``<div id='sg-tag-list'>`` (where its script lists example tags) under every
   gallery header: with sub-galleries the gallery index repeats that id. Only the first
@@ -90,12 +94,23 @@ def visit_code_links_block_with_classes(self, node) -> None:
 
 
 TAG_LIST = "<div id='sg-tag-list' class='sphx-glr-tag-list'></div>"
+# A thumbnail as THUMBNAIL_TEMPLATE writes it: its empty alt, then (after the link) its title.
+EMPTY_ALT = re.compile(
+    r"(?P<image>\.\. image:: /\S+\n\s+:alt:)(?P<link>\n\n\s+:doc:`[^`]+`\n\n\.\. raw:: html\n\n"
+    r"\s+<div class=\"sphx-glr-thumbnail-title\">)(?P<title>[^<\n]+)</div>"
+)
+
+
+def _alt_from_title(match: re.Match) -> str:
+    return f"{match['image']} {html.unescape(match['title'])}{match['link']}{match['title']}</div>"
 
 
 def thumbnails_without_tooltip_attribute(app, docname: str, source: list[str]) -> None:
-    """Rename the thumbnails' ``tooltip`` attribute to ``data-tooltip``; one tag list."""
+    """Rename the thumbnails' ``tooltip`` attribute to ``data-tooltip``; give each the
+    alt text of its title; one tag list."""
     if "sphx-glr-thumbcontainer" in source[0]:
         source[0] = TOOLTIP.sub(r'\1 data-tooltip="', source[0])
+        source[0] = EMPTY_ALT.sub(_alt_from_title, source[0])
     first, found, rest = source[0].partition(TAG_LIST)
     if found:
         without_id = TAG_LIST.replace(" id='sg-tag-list'", "")

@@ -92,7 +92,21 @@ def outcome_text(outcome: dict | None) -> str:
     where = f"line {failure['line']}"
     if source := _source_line(outcome, failure["line"]):
         where += f", {source}"
+    if reworded(outcome):
+        return (f"{WORDED_OTHERWISE} ({where}; the example stops there): "
+                f"{failure['type']}: {message}")
     return f"failed ({where}): {failure['type']}" + (f": {message}" if message else "")
+
+
+WORDED_OTHERWISE = "the expected error, worded otherwise"
+
+
+def reworded(outcome: dict) -> bool:
+    """Whether the example stopped because an expected error was raised with another
+    message: the page's check of the message failed, and the behaviour is the same."""
+    failure, checks = outcome["failure"], outcome.get("expect_error") or []
+    return bool(checks) and checks[-1]["shown"] is None and checks[-1]["raised"] == failure[
+        "text"]
 
 
 _IN_FILE = re.compile(r" \(/[^)]*\)$")  # where the installed torch lies: " (/tmp/.../x.py)"

@@ -4,7 +4,7 @@
 // with the reader's own key name ("KeyError: 'layer3'"), or retyped without its quotes
 // or backslashes, finds nothing, or only the error index. The search page alone loads
 // this script, after search-errors-data.js (written by docs/_ext/error_index.py: every
-// error the site shows, with the page, title and anchor of each block that shows it).
+// error the site shows, with the page and anchor of each block that shows it; the pages' titles).
 // Each query is compared with those messages, word by word, ignoring quotes,
 // backslashes, word order, numbers and the names in quotes (a reader's keys differ);
 // the blocks that show the closest messages (3 pages at most) come first in the results,
@@ -97,7 +97,8 @@ const GuideErrors = (() => {
     const found = [];
     const pages = new Set();
     for (const [error, score] of ranked) {
-      for (const [docname, title, anchor] of error.at) {
+      for (const [docname, anchor] of error.at) {
+        const title = GUIDE_PAGE_TITLES[docname];
         if (pages.has(docname) || pages.size >= MAX_PAGES) continue;
         pages.add(docname);
         found.push({ docname, title, anchor, error, score });

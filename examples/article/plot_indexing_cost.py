@@ -53,13 +53,16 @@ print(f"\nslowest lookup on this machine: {slowest},")
 print(f"{ratio:.0f} times cheaper than the forward")
 
 # %%
-# The same numbers as a chart (logarithmic scale):
+# The same numbers as a chart (logarithmic scale). The figure is 5 inches
+# wide with 11-point text, so that its labels stay legible on a phone.
 
-fig, ax = plt.subplots(figsize=(7, 3))
+plt.rcParams["font.size"] = 11
+fig, ax = plt.subplots(figsize=(5, 3.4))
 colors = ["#4c72b0"] * len(lookups) + ["#dd8452"]  # lookups, then the forward
 ax.barh(list(best_ns), list(best_ns.values()), color=colors)
 ax.set_xscale("log")
 ax.set_xlabel("fastest time per operation (ns, log scale)")
+ax.set_title("Each lookup takes under half\nthe time of a Linear(16, 16) forward")
 ax.invert_yaxis()
 fig.tight_layout()
 

@@ -1,6 +1,6 @@
 """
-DDP: an unused ModuleDict entry stops gradient sync; the next step raises
-=========================================================================
+An unused entry stops DDP's gradient sync; the next step raises
+===============================================================
 
 A model that runs one ``ModuleDict`` entry per step leaves the other entries'
 parameters without gradients. Under ``DistributedDataParallel`` (DDP), the

@@ -67,7 +67,7 @@ CLAIMS = (
     C("backward_runtime_error", "The most common is a RuntimeError during backpropagation",
       "false", "Example 3 is the article's case of it", EX3),
     C("unused_parameters_error", "indicating that certain parameters are not part of the "
-      "computation graph", "false",
+      "computation graph", "misleading",
       "what the RuntimeError would indicate; judged in one process, without DDP"),
     C("prevents_updates", "thus preventing gradient updates", "false", proven_in=EX3),
     C("parameter_sharing", "subtly incorrect model behavior due to unintended parameter sharing "

@@ -21,6 +21,7 @@ from ledger.harness import (
     article_input,
     count_calls,
     grads,
+    graph_nodes,
     is_in,
     leaf_variables,
     run,
@@ -53,7 +54,14 @@ def participates_in_graph():
     plain_leaves = leaf_variables(plain(torch.randn(1, 10)).mean())
     hidden = [p for m in plain.layers.values() for p in m.parameters()]
     layers = ns["model"].layers
+    nodes = graph_nodes(ns["loss"])
     return {
+        "graph_nodes": len(nodes),
+        "modules_among_graph_nodes": sum(
+            isinstance(node, nn.Module)
+            or isinstance(getattr(node, "variable", None), nn.Module)
+            for node in nodes
+        ),
         "moduledict_parameters": len(grads(ns["model"])),
         "moduledict_parameters_that_are_leaves":
             sum(is_in(p, leaves) for p in layers.parameters()),
@@ -179,16 +187,27 @@ def iteration_branching():
                 return head(x)
         return x
 
-    try:
-        heads["dgo"]
-        item_raises = False
-    except KeyError:
-        item_raises = True
+    def by_checked_iteration(branch):  # the same loop, with a check of its own
+        for name, head in heads.items():
+            if name == branch:
+                return head(x)
+        raise KeyError(branch)
+
+    def raises_key_error(run, branch) -> bool:
+        try:
+            run(branch)
+        except KeyError:
+            return True
+        return False
+
     known = torch.equal(by_iteration("dog"), heads["dog"](x))
     return {
         "same_result_for_a_known_branch": known,
         "iteration_flags_unknown_branch": by_iteration("dgo") is not x,
-        "item_access_raises_on_unknown_branch": item_raises,
+        "checked_iteration_flags_unknown_branch":
+            raises_key_error(by_checked_iteration, "dgo"),
+        "item_access_raises_on_unknown_branch":
+            raises_key_error(heads.__getitem__, "dgo"),
     }
 
 

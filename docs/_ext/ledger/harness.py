@@ -82,18 +82,25 @@ def is_in(tensor, tensors) -> bool:
     return any(tensor is t for t in tensors)
 
 
-def leaf_variables(tensor) -> list:
-    """The tensors that receive a gradient when ``tensor.backward()`` runs.
+def graph_nodes(tensor) -> list:
+    """Every node of the autograd graph that ``tensor.backward()`` walks.
 
-    Walks the autograd graph from ``tensor.grad_fn`` through
-    ``next_functions``; a leaf's node (``AccumulateGrad``) holds it as
-    ``.variable``.
+    Walks it from ``tensor.grad_fn`` through ``next_functions``.
     """
     nodes = [tensor.grad_fn]
     for node in nodes:  # the list grows while we walk it
         for child, _ in node.next_functions:
             if child is not None and child not in nodes:
                 nodes.append(child)
+    return nodes
+
+
+def leaf_variables(tensor) -> list:
+    """The tensors that receive a gradient when ``tensor.backward()`` runs.
+
+    A leaf's node (``AccumulateGrad``) holds it as ``.variable``.
+    """
+    nodes = graph_nodes(tensor)
     return [node.variable for node in nodes if hasattr(node, "variable")]
 
 

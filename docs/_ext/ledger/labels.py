@@ -5,6 +5,8 @@ LABELS = {
     "accepts_a_tensor_as_value": "md['t'] = torch.ones(1) succeeds",
     "parameters_of_its_module": "parameters of the nn.Linear(2, 2) it holds",
     "is_module_subclass": "issubclass(nn.ModuleDict, nn.Module)",
+    "graph_nodes": "Example 1: nodes of the autograd graph behind its loss",
+    "modules_among_graph_nodes": "of which modules (or nodes holding a module)",
     "moduledict_parameters": "Example 1: parameters",
     "moduledict_parameters_that_are_leaves":
         "of which the .variable of an AccumulateGrad node reached from the loss",
@@ -29,6 +31,8 @@ LABELS = {
     "items_yields_every_layer": "items() yields every layer, at each of 1 to 6 layers",
     "depths_whose_forward_runs": "depths whose forward runs (the others raise RuntimeError)",
     "same_result_for_a_known_branch": "branch 'dog' by iteration equals heads['dog'](x)",
+    "checked_iteration_flags_unknown_branch":
+        "a loop over heads.items() that raises KeyError itself flags 'dgo'",
     "iteration_flags_unknown_branch":
         "iterating for the misspelt branch 'dgo' returns something other than the input",
     "item_access_raises_on_unknown_branch": "heads['dgo'] raises KeyError",

@@ -18,16 +18,16 @@ def inherits_module(e):
 
 
 def participates_in_graph(e):
-    """False if some of Example 1's parameters are not graph leaves;
-    misleading if a plain dict's parameters are leaves too (being in the
-    graph does not come from inheriting nn.Module); true otherwise."""
+    """False if some of Example 1's parameters are not graph leaves; true if
+    a module is itself a node of the autograd graph; misleading otherwise:
+    the graph holds no module, and its parameters are leaves as a plain
+    dict's are."""
     leaves = e["moduledict_parameters_that_are_leaves"]
     if leaves < e["moduledict_parameters"]:
         return "false"
-    plain_leaves = e["plain_dict_parameters_that_are_leaves"]
-    if plain_leaves == e["plain_dict_parameters"]:
-        return "misleading"
-    return "true"
+    if e["modules_among_graph_nodes"]:
+        return "true"
+    return "misleading"
 
 
 def item_access_breaks_graph(e):
@@ -86,8 +86,9 @@ def iteration_varying_numbers(e):
 
 
 def iteration_branching(e):
-    """False if a misspelt branch raises KeyError with item access but runs
-    nothing, silently, with iteration; true otherwise."""
+    """False if item access raises KeyError on a misspelt branch by itself,
+    while a loop over items() runs nothing, silently, unless it is given a
+    check of its own: iteration is then not the more robust; true otherwise."""
     flagged = e["iteration_flags_unknown_branch"]
     if e["item_access_raises_on_unknown_branch"] and not flagged:
         return "false"
@@ -100,8 +101,15 @@ def backward_runtime_error(e):
 
 
 def unused_parameters_error(e):
-    """True if backward() raises for a ModuleDict layer that was not used."""
-    return "true" if e["backward_raises_for_an_unused_parameter"] else "false"
+    """True if backward() raises for a ModuleDict layer that was not used;
+    misleading if it does not, but torch.autograd.grad, asked for that
+    layer's weight, raises that its tensor was not used in the graph (the
+    error exists, and has nothing to do with indexing); false otherwise."""
+    if e["backward_raises_for_an_unused_parameter"]:
+        return "true"
+    if e["autograd_grad_raises_when_asked_for_it"]:
+        return "misleading"
+    return "false"
 
 
 def prevents_updates(e):
