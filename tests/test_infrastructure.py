@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 import yaml
 from helpers import ROOT, copy_project
@@ -192,3 +194,15 @@ def test_the_network_lint_finds_every_target_off_the_machine_and_nothing_else():
 def test_no_test_names_a_network_target_off_the_machine():
     result = lint(ROOT / "tests")
     assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.filterwarnings("ignore:A test tried to use socket")  # pytest-socket's, expected
+def test_a_test_that_connects_off_the_machine_fails_at_once():
+    """pytest-socket (tests/pytest.ini) refuses any host but 127.0.0.1, before a packet."""
+    from pytest_socket import SocketConnectBlockedError  # noqa: PLC0415
+
+    # A name under .invalid never resolves; pytest-socket refuses it before resolving.
+    with socket.socket() as client, pytest.raises(SocketConnectBlockedError):
+        client.connect(("moduledict.invalid", 80))
+    with socket.create_server(("127.0.0.1", 0)) as server:  # this machine stays reachable
+        socket.create_connection(server.getsockname(), timeout=1).close()

@@ -153,6 +153,19 @@ def test_the_code_block_check_finds_a_block_that_scrolls_or_wraps(site, chromium
 
 
 # The longest pages, and the widest tables (furo shows its pill once a reader scrolls up).
+# The control: furo's pill, shown over a block in view.
+FORCE_PILL = """() => {
+  const inView = [...document.querySelectorAll("article pre")].filter(el => {
+    const r = el.getBoundingClientRect();
+    return r.height > 0 && r.bottom > 0 && r.top < innerHeight;
+  });
+  const r = inView[0].getBoundingClientRect();
+  const pill = document.querySelector(".back-to-top");
+  pill.style.setProperty("display", "flex", "important");
+  pill.style.setProperty("position", "fixed");
+  pill.style.setProperty("top", Math.max(r.top, 0) + "px");
+  pill.style.setProperty("left", r.left + "px");
+}"""
 LONG_PAGES = ("reference/errors.html", "reference/parameterdict.html", MYTHS_PAGE)
 
 
@@ -166,8 +179,12 @@ def test_scrolling_up_shows_no_back_to_top_pill_over_the_text(site, chromium, wi
         page.wait_for_function("() => document.documentElement.classList.contains("
                                "'show-back-to-top')")  # furo saw the reader scroll up
         pill = page.evaluate(BACK_TO_TOP_OVER_CODE)
+        # The control: furo's pill shown over text is seen by the check.
+        page.evaluate(FORCE_PILL)
+        forced = page.evaluate(BACK_TO_TOP_OVER_CODE)
         page.context.close()
         assert pill["covers"] == [], (name, pill)
+        assert forced["shown"] and forced["covers"], (name, forced)
 
 
 @pytest.mark.parametrize("width", VIEWPORTS)
