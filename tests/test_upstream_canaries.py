@@ -9,11 +9,15 @@ in ``test_downloads.py``, the validators' canary page in ``test_validators.py``.
 from __future__ import annotations
 
 import inspect
+import re
 from importlib.metadata import version
+from pathlib import Path
 
 import markup_fixes
+import sphinx_gallery
 from docutils import nodes
 from furo import navigation
+from helpers import ROOT
 from sphinx_gallery import _doctree_links, backreferences, directives, gen_rst
 
 # The versions the fixes were written for (markup_fixes' docstring names them).
@@ -87,3 +91,14 @@ def test_sphinx_gallery_thumbnails_have_an_empty_alt_which_becomes_their_title()
     source = [card]
     markup_fixes.thumbnails_without_tooltip_attribute(None, "a/index", source)
     assert "    :alt: It's a finding\n\n" in source[0]
+
+
+def test_sphinx_gallery_styles_that_markup_fixes_css_overrides_are_unchanged():
+    """Fixes in ``docs/_static/markup-fixes.css``: the thumbnail link's hidden text, the
+    traceback's background."""
+    upstream = (Path(sphinx_gallery.__file__).parent / "_static" / "sg_gallery.css").read_text()
+    hidden = re.search(r"\.sphx-glr-thumbcontainer p a span \{([^}]*)\}", upstream)
+    assert hidden and "display: none" in hidden[1]
+    assert upstream.count("--sg-pytb-background: #ffe4e4;") == 2
+    ours = (ROOT / "docs" / "_static" / markup_fixes.STYLE_FIXES).read_text()
+    assert ".sphx-glr-thumbcontainer p a span {" in ours and "#fff4f4" in ours

@@ -39,6 +39,14 @@ maintain, it is corrected here, each fix naming its upstream cause:
 * **Sphinx 9.0 ``epub``** writes pages as ``.xhtml``, but raw HTML links (the claims
   ledger's table) still name ``page.html``: they are rewritten to ``page.xhtml``.
 
+Two fixes are to upstream styles, in ``docs/_static/markup-fixes.css`` (added here):
+
+* **sphinx-gallery 0.22.1, ``sg_gallery.css``** hides the text of each thumbnail's link
+  (``display: none``): the link has no accessible name. The text is hidden from sight
+  only.
+* **sphinx-gallery 0.22.1, ``sg_gallery.css``** shows a traceback on ``#ffe4e4``, where
+  furo's keyword colour falls under WCAG AA's contrast; the light background is lighter.
+
 One fix is to a download rather than to the pages:
 
 * **sphinx-gallery 0.22.1, ``notebook.rst2md``** drops the ``:ref:`` of a
@@ -70,6 +78,7 @@ from sphinx_gallery import directives as sg_directives
 # The thumbnail template's attribute, as sphinx-gallery writes it into the gallery index.
 TOOLTIP = re.compile(r'(<div class="sphx-glr-thumbcontainer"[^>]*?) tooltip="')
 NAVIGATION_SWITCH = ' role="switch"'
+STYLE_FIXES = "markup-fixes.css"  # in docs/_static
 
 
 def visit_imgsg_html_escaped(self, node) -> None:
@@ -324,6 +333,7 @@ def setup(app):
         override=True,
         html=(visit_code_links_block_with_classes, sg_links.depart_code_links_block_html),
     )
+    app.add_css_file(STYLE_FIXES)
     app.connect("source-read", thumbnails_without_tooltip_attribute)
     # furo fills furo_navigation_tree at the default priority (500).
     app.connect("html-page-context", navigation_without_switch_role, priority=900)

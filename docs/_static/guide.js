@@ -1,6 +1,10 @@
 // Code blocks that scroll sideways must be reachable by keyboard (axe: scrollable-region-focusable).
-document.addEventListener("DOMContentLoaded", () => {
-  for (const pre of document.querySelectorAll("div.highlight pre")) {
+// Checked again once fonts and images have loaded, and when the window changes size.
+const guideFocusScrollingBlocks = () => {
+  for (const pre of document.querySelectorAll("article pre")) {
     if (pre.scrollWidth > pre.clientWidth) pre.tabIndex = 0;
   }
-});
+};
+document.addEventListener("DOMContentLoaded", guideFocusScrollingBlocks);
+window.addEventListener("load", guideFocusScrollingBlocks);
+window.addEventListener("resize", guideFocusScrollingBlocks);
