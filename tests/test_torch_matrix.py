@@ -267,3 +267,16 @@ def test_an_expected_error_worded_otherwise_is_not_called_a_failure():
     # the same failure outside an expected-error check is a failure
     unexpected = {**reworded, "expect_error": [{"shown": "RuntimeError: x", "raised": None}]}
     assert torch_matrix.outcome_text(unexpected).startswith("failed (line 7)")
+
+
+def test_the_page_names_each_cause_once_and_an_expected_crash_as_such():
+    header, rows, notes = torch_matrix.example_notes(DATA, expected_crashes())
+    assert len(notes) == len(set(notes)) > 0
+    cited = {cell for row in rows for cell in row[1:] if cell != "held"}
+    assert cited == {f"note {n}" for n in range(1, len(notes) + 1)}
+    crashed = [note for note in notes if note.startswith(torch_matrix.EXPECTED_CRASH)]
+    assert len(crashed) == 1 and "mat1 and mat2 shapes cannot be multiplied" in crashed[0]
+    assert not any(note.startswith("failed") and "mat1 and mat2" in note for note in notes)
+    # without the expected crash, the same cells are failures
+    _, _, plain = torch_matrix.example_notes(DATA, {})
+    assert not any(note.startswith(torch_matrix.EXPECTED_CRASH) for note in plain)

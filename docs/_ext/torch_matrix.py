@@ -80,7 +80,7 @@ def outcome_text(outcome: dict | None) -> str:
     if outcome is None:
         return "not recorded"
     if outcome["status"] == "passed":
-        return "ran, every assertion held"
+        return HELD
     failure = outcome["failure"]
     if name := missing_api(failure):
         return f"API not in this version: {name}"
@@ -135,6 +135,43 @@ def example_table(data: dict) -> tuple[list[str], list[list[str]]]:
         for name in examples(data)
     ]
     return header, rows
+
+
+HELD = "ran, every assertion held"
+EXPECTED_CRASH = "ended in the crash its page shows"
+
+
+def example_notes(data: dict, crashes: dict[str, tuple[str, str]]) -> tuple[
+        list[str], list[list[str]], list[str]]:
+    """The example x version table, compact: a cell says "held", or names the note that
+    gives its cause; each cause is written once, in ``notes``. ``crashes``: script name ->
+    (exception type, message pattern) of the examples whose page ends in a crash: such a
+    crash is what the page shows, not a failure."""
+    header, rows = example_table(data)
+    notes: list[str] = []
+    compact = []
+    for name, *cells in rows:
+        row = [name]
+        for v, cell in zip(data["versions"], cells, strict=True):
+            if cell == HELD:
+                row.append("held")
+                continue
+            outcome = data["columns"][v]["examples"].get(name)
+            if _is_expected_crash(outcome, crashes.get(name)):
+                cell = EXPECTED_CRASH + cell.removeprefix("failed")
+            if cell not in notes:
+                notes.append(cell)
+            row.append(f"note {notes.index(cell) + 1}")
+        compact.append(row)
+    return header, compact, notes
+
+
+def _is_expected_crash(outcome: dict | None, crash: tuple[str, str] | None) -> bool:
+    if not outcome or not crash or outcome["status"] != "failed":
+        return False
+    exc_type, pattern = crash
+    failure = outcome["failure"]
+    return failure["type"] == exc_type and re.search(pattern, failure["first_line"]) is not None
 
 
 def environment_table(data: dict) -> tuple[list[str], list[list[str]]]:
@@ -346,29 +383,30 @@ NONE_CHANGE = {
 }
 
 
-def _cell(text: str) -> nodes.Element:
-    """A cell's content: an example's name links to its page, an error keeps its lines."""
+def _cell(text: str, titles: bool = False) -> nodes.Element:
+    """A cell's content: an example's name links to its page (named by the page's title
+    with ``titles``), an error keeps its lines."""
     scripts = list(EXAMPLES.glob(f"*/{text}")) if re.fullmatch(r"plot_\w+\.py", text) else []
     if scripts:  # an example of this tree: a link to its page, in its sub-gallery
         (script,) = scripts
         ref = addnodes.pending_xref("", refdomain="std", reftype="ref", reftarget=(
             f"sphx_glr_auto_examples_{script.parent.name}_{text}".lower()),
-            refexplicit=True, refwarn=True)
-        ref += nodes.literal(text, text)
+            refexplicit=not titles, refwarn=True)
+        ref += nodes.inline(text, text) if titles else nodes.literal(text, text)
         return nodes.paragraph("", "", ref)
     if "\n" in text:
         return nodes.literal_block(text, text)
     return nodes.paragraph(text=text)
 
 
-def table(header: list[str], rows: list[list[str]]) -> nodes.table:
+def table(header: list[str], rows: list[list[str]], titles: bool = False) -> nodes.table:
     tgroup = nodes.tgroup(cols=len(header))
     tgroup += [nodes.colspec(colwidth=1) for _ in header]
 
     def row(cells):
         tr = nodes.row()
         for cell in cells:
-            tr += nodes.entry("", _cell(cell))
+            tr += nodes.entry("", _cell(cell, titles))
         return tr
 
     tgroup += nodes.thead("", row(header))
@@ -390,10 +428,22 @@ class TorchMatrix(SphinxDirective):
         self.env.note_dependency(str(DATA))
         if part == "summary":
             return [nodes.paragraph(text=" ".join(summary(load(DATA))))]
+        if part == "examples":
+            return self.examples()
         header, rows = PARTS[part](load(DATA))
         if not rows:
             return [nodes.paragraph(text=NONE_CHANGE[part])]
         return [table(header, rows)]
+
+    def examples(self) -> list[nodes.Node]:
+        """One row per example, named by its title; each cause once, in a note below."""
+        crashes = {Path(path).name: crash for path, crash in self.config.expected_crashes.items()}
+        header, rows, notes = example_notes(load(DATA), crashes)
+        header = [header[0], *(v.removeprefix("torch ") for v in header[1:])]
+        listed = nodes.enumerated_list(classes=["torch-matrix-notes"])
+        for note in notes:
+            listed += nodes.list_item("", _cell(note))
+        return [table(header, rows, titles=True), listed]
 
 
 def _share_older_wordings(app, env, docnames) -> None:
