@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from helpers import ROOT, copy_project
+from helpers import PROJECT_FILES, ROOT, copy_project
 
 LINT = ROOT / ".ci" / "no_network_targets.py"
 SAMPLES = ROOT / ".ci" / "network_target_samples"
@@ -206,3 +206,19 @@ def test_a_test_that_connects_off_the_machine_fails_at_once():
         client.connect(("moduledict.invalid", 80))
     with socket.create_server(("127.0.0.1", 0)) as server:  # this machine stays reachable
         socket.create_connection(server.getsockname(), timeout=1).close()
+
+
+def test_a_checkout_with_no_shared_folder_beside_it_passes_under_ci(tmp_path):
+    """The rehearsal of a hosted runner: the repository alone, CI=true. The tests that
+    read the article's source text skip (it is not the project's), the quotes are
+    checked against their recorded digests, and nothing else notices."""
+    clone = copy_project(tmp_path / "clone", (*PROJECT_FILES, "tests", ".ci"))
+    assert not (clone.parent / "shared").exists()
+    env = {**os.environ, "CI": "true"}
+    command = [sys.executable, "-m", "pytest", "-c", "tests/pytest.ini", "-p", "no:xdist",
+               "-rs", "tests/test_article_quote.py", "tests/test_torch_matrix.py"]
+    result = subprocess.run(command, cwd=clone, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+    skipped = re.findall(r"^SKIPPED .*no \.\./shared/source-article\.md", result.stdout, re.M)
+    assert skipped, result.stdout[-3000:]  # the comparison with the source was skipped
+    assert re.search(r"\b(\d{2,}) passed", result.stdout), result.stdout[-500:]
