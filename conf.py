@@ -25,6 +25,7 @@ epub_exclude_files = ["_static/jupyterlite_badge_logo.svg"]
 
 extensions = [
     "notfound.extension",
+    "notfound_from_disk",
     "myst_parser",
     "sphinx.ext.doctest",
     "sphinx_copybutton",

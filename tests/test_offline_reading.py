@@ -110,6 +110,22 @@ def test_404_page_works_at_any_depth(hosted, chromium, missing):
     page.context.close()
 
 
+def test_404_page_opened_from_disk_finds_its_styles_and_links(site, chromium):
+    """notfound_from_disk.py: the page's absolute URLs point into the site on disk."""
+    _, page = visit(chromium, (site.html / "404.html").as_uri())
+    assert page.title().startswith("Page not found")
+    font = page.evaluate("getComputedStyle(document.body).fontFamily")
+    styles = page.evaluate(
+        "[...document.styleSheets].filter(s => s.href && s.cssRules.length).length")
+    links = page.eval_on_selector_all("a[href^='file:']", "links => links.map(a => a.href)")
+    page.context.close()
+    assert font != "Times New Roman" and styles >= 5, (font, styles)
+    targets = {unquote(urlparse(link).path) for link in links}
+    assert len(targets) >= 20
+    assert all(Path(target).is_file() for target in targets), sorted(targets)[:5]
+    assert all(Path(target).is_relative_to(site.html) for target in targets)
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_no_serious_accessibility_violation_on_any_page(site, chromium, scheme):
     """axe-core on every page of the site, in the light and the dark color scheme."""
