@@ -15,6 +15,7 @@ from pathlib import Path
 
 import markup_fixes
 import sphinx_gallery
+import sphinx_gallery.utils
 from docutils import nodes
 from furo import navigation
 from helpers import ROOT
@@ -102,3 +103,17 @@ def test_sphinx_gallery_styles_that_markup_fixes_css_overrides_are_unchanged():
     assert upstream.count("--sg-pytb-background: #ffe4e4;") == 2
     ours = (ROOT / "docs" / "_static" / markup_fixes.STYLE_FIXES).read_text()
     assert ".sphx-glr-thumbcontainer p a span {" in ours and "#fff4f4" in ours
+
+
+def test_sphinx_gallery_compiles_an_example_under_the_path_it_is_given():
+    """Fix: ``compile_examples_under_base_name`` (the page shows what ``python plot_x.py``
+    prints)."""
+    source = inspect.getsource(gen_rst._exec_and_get_memory)
+    assert 'script_vars["src_file"]' in source and "compile" in inspect.getsource(gen_rst)
+
+
+def test_sphinx_gallery_zips_keep_the_files_times():
+    """Fix: ``normalize_zips`` (two builds give the same bytes)."""
+    source = inspect.getsource(sphinx_gallery.utils)
+    assert "zipf.write(" in source  # records each file's modification time
+    assert "ZipInfo" not in source and "date_time" not in source

@@ -5,15 +5,8 @@
   the outputs: torch and Python versions, ``requirements.txt`` and ``conf.py``. When
   the fingerprint differs from the one the cached outputs were
   made with, every cached ``.md5`` is deleted, so every example runs again.
-* **Reproducible downloads.** sphinx-gallery's zips record the files' modification
-  times; they are rewritten with one fixed time, so two builds give the same bytes.
 * **Executed code is marked.** Blocks that ``make doctest`` runs get the class
   ``guide-executed``, so the tests can prove no Python block on the site goes unrun.
-* **Examples run as a reader runs them.** sphinx-gallery compiles an example's code
-  under the absolute path of its source, from the example's folder; ``python plot_x.py``
-  run there compiles it under its base name. Messages that quote the source file
-  (TorchScript's errors do) would carry the build folder; the code is compiled under
-  the base name instead, so the page shows what the reader's run prints.
 * **Environment stamp.** Every example page states the torch and Python versions
   that produced its output, right under its title, followed by its download buttons.
 """
@@ -25,7 +18,6 @@ import json
 import platform
 import re
 import sys
-import zipfile
 from importlib.metadata import version
 from pathlib import Path
 
@@ -146,24 +138,6 @@ def add_stamp(app, docname: str, source: list[str]) -> None:
     source[0] = text[: title.end()] + top + "\n" + text[title.end() :]
 
 
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
-
-
-def normalize_zips(app) -> None:
-    """Give every entry of the gallery's zips the same time (runs after sphinx-gallery)."""
-    for gallery in gallery_dirs(app):
-        for archive in gallery.rglob("*.zip"):
-            with zipfile.ZipFile(archive) as old:
-                if all(info.date_time == ZIP_TIME for info in old.infolist()):
-                    continue
-                entries = [(info, old.read(info)) for info in old.infolist()]
-            with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as new:
-                for info, data in entries:
-                    fixed = zipfile.ZipInfo(info.filename, ZIP_TIME)
-                    fixed.external_attr = info.external_attr
-                    new.writestr(fixed, data, zipfile.ZIP_DEFLATED)
-
-
 def mark_doctest_blocks(app, doctree) -> None:
     """Class the blocks of sphinx.ext.doctest's directives, which ``make doctest`` runs."""
     for block in doctree.findall(nodes.literal_block):
@@ -171,31 +145,8 @@ def mark_doctest_blocks(app, doctree) -> None:
             block["classes"].append("guide-executed")
 
 
-def compile_examples_under_base_name(app, config) -> None:
-    """Make sphinx-gallery compile each example block under its file's base name.
-
-    sphinx-gallery 0.22.1 compiles a block with ``script_vars["src_file"]`` (absolute)
-    in ``gen_rst._exec_and_get_memory``, with the example's folder as the working
-    directory, so the base name still finds the file (``inspect``, ``linecache``).
-    """
-    from sphinx_gallery import gen_rst
-
-    run = gen_rst._exec_and_get_memory
-    if getattr(run, "under_base_name", False):
-        return
-
-    def under_base_name(compiler, *, script_vars, **kwargs):
-        named = dict(script_vars, src_file=Path(script_vars["src_file"]).name)
-        return run(compiler, script_vars=named, **kwargs)
-
-    under_base_name.under_base_name = True
-    gen_rst._exec_and_get_memory = under_base_name
-
-
 def setup(app):
-    app.connect("config-inited", compile_examples_under_base_name)
     app.connect("config-inited", invalidate_stale_outputs)
-    app.connect("builder-inited", normalize_zips, priority=900)  # sphinx-gallery's is 500
     app.connect("doctree-read", mark_doctest_blocks)
     app.connect("source-read", add_stamp)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -47,6 +47,18 @@ Two fixes are to upstream styles, in ``docs/_static/markup-fixes.css`` (added he
 * **sphinx-gallery 0.22.1, ``sg_gallery.css``** shows a traceback on ``#ffe4e4``, where
   furo's keyword colour falls under WCAG AA's contrast; the light background is lighter.
 
+Two fixes are to what sphinx-gallery runs and writes:
+
+* **sphinx-gallery 0.22.1, ``gen_rst._exec_and_get_memory``** compiles an example's code
+  under the absolute path of its source (``script_vars["src_file"]``), from the example's
+  folder; ``python plot_x.py`` run there compiles it under its base name. Messages that
+  quote the source file (TorchScript's errors do) would carry the build folder: the code
+  is compiled under the base name instead, so the page shows what the reader's run
+  prints.
+* **sphinx-gallery 0.22.1, ``gen_gallery``** writes the zips of an example's downloads
+  with the files' modification times: they are rewritten with one fixed time, so that
+  two builds give the same bytes.
+
 One fix is to a download rather than to the pages:
 
 * **sphinx-gallery 0.22.1, ``notebook.rst2md``** drops the ``:ref:`` of a
@@ -79,6 +91,7 @@ from sphinx_gallery import directives as sg_directives
 TOOLTIP = re.compile(r'(<div class="sphx-glr-thumbcontainer"[^>]*?) tooltip="')
 NAVIGATION_SWITCH = ' role="switch"'
 STYLE_FIXES = "markup-fixes.css"  # in docs/_static
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
 
 
 def visit_imgsg_html_escaped(self, node) -> None:
@@ -284,7 +297,6 @@ def fixed_notebook(notebook: dict, titles: dict[str, str]) -> dict:
 
 def rebuild_zip(archive: Path) -> None:
     """Write a gallery zip again from the current files, with fixed times and order."""
-    from guide import ZIP_TIME  # here, so that the tests import this module alone
 
     with zipfile.ZipFile(archive) as old:
         entries = []
@@ -322,6 +334,44 @@ def notebooks_without_raw_refs(app) -> None:
             rebuild_zip(archive)
 
 
+def normalize_zips(app) -> None:
+    """Give every entry of the gallery's zips the same time (runs after sphinx-gallery)."""
+    from guide import gallery_dirs
+
+    for gallery in gallery_dirs(app):
+        for archive in gallery.rglob("*.zip"):
+            with zipfile.ZipFile(archive) as old:
+                if all(info.date_time == ZIP_TIME for info in old.infolist()):
+                    continue
+                entries = [(info, old.read(info)) for info in old.infolist()]
+            with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as new:
+                for info, data in entries:
+                    fixed = zipfile.ZipInfo(info.filename, ZIP_TIME)
+                    fixed.external_attr = info.external_attr
+                    new.writestr(fixed, data, zipfile.ZIP_DEFLATED)
+
+
+def compile_examples_under_base_name(app, config) -> None:
+    """Make sphinx-gallery compile each example block under its file's base name.
+
+    sphinx-gallery 0.22.1 compiles a block with ``script_vars["src_file"]`` (absolute)
+    in ``gen_rst._exec_and_get_memory``, with the example's folder as the working
+    directory, so the base name still finds the file (``inspect``, ``linecache``).
+    """
+    from sphinx_gallery import gen_rst
+
+    run = gen_rst._exec_and_get_memory
+    if getattr(run, "under_base_name", False):
+        return
+
+    def under_base_name(compiler, *, script_vars, **kwargs):
+        named = dict(script_vars, src_file=Path(script_vars["src_file"]).name)
+        return run(compiler, script_vars=named, **kwargs)
+
+    under_base_name.under_base_name = True
+    gen_rst._exec_and_get_memory = under_base_name
+
+
 def setup(app):
     app.add_node(
         sg_directives.imgsgnode,
@@ -341,6 +391,8 @@ def setup(app):
     app.connect("doctree-resolved", single_page_anchors)
     app.connect("doctree-resolved", epub_page_links)
     # After sphinx-gallery writes the notebooks and zips (priority 500), before
-    # guide.normalize_zips (900).
+    # normalize_zips (900).
     app.connect("builder-inited", notebooks_without_raw_refs, priority=800)
+    app.connect("builder-inited", normalize_zips, priority=900)
+    app.connect("config-inited", compile_examples_under_base_name)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
