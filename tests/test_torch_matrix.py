@@ -82,7 +82,7 @@ def test_the_example_table_has_a_cell_for_every_example_and_version():
         for cell in row[1:]:
             assert cell == "ran, every assertion held" or cell.startswith(
                 ("API not in this version: torch", "failed", "timed out",
-                 torch_matrix.WORDED_OTHERWISE)
+                 torch_matrix.WORDED_OTHERWISE, torch_matrix.NOT_ON_THIS_PYTHON)
             ), cell
     # the pinned column is the site: every example ran there, and an example whose page
     # ends in a crash ended in that crash
@@ -92,7 +92,7 @@ def test_the_example_table_has_a_cell_for_every_example_and_version():
     for row in rows:
         if row[0] in crashes:
             exc_type, message = crashes[row[0]]
-            assert re.match(rf"failed \(line \d+\): {exc_type}: ", row[pinned]), row
+            assert re.match(rf"failed \(line \d+.*\): {exc_type}: ", row[pinned]), row
             assert re.search(message.removeprefix("^"), row[pinned]), row
         else:
             assert row[pinned] == "ran, every assertion held", row
@@ -280,3 +280,13 @@ def test_the_page_names_each_cause_once_and_an_expected_crash_as_such():
     # without the expected crash, the same cells are failures
     _, _, plain = torch_matrix.example_notes(DATA, {})
     assert not any(note.startswith(torch_matrix.EXPECTED_CRASH) for note in plain)
+
+
+def test_torch_compile_refusing_this_python_is_named_as_such():
+    failure = {"type": "RuntimeError", "line": 5, "module": "builtins", "missing_name": None,
+               "first_line": "Python 3.11+ not yet supported for torch.compile",
+               "text": "RuntimeError: Python 3.11+ not yet supported for torch.compile"}
+    outcome = {"status": "failed", "failure": failure}
+    assert torch_matrix.outcome_text(outcome).startswith(torch_matrix.NOT_ON_THIS_PYTHON)
+    other = {**failure, "first_line": "torch.compile is not supported here"}
+    assert torch_matrix.outcome_text({**outcome, "failure": other}).startswith("failed")

@@ -86,6 +86,8 @@ def outcome_text(outcome: dict | None) -> str:
         return f"API not in this version: {name}"
     if outcome["status"] == "timeout":
         return f"timed out: {failure['first_line']}"
+    if _NOT_ON_THIS_PYTHON.search(failure["first_line"]):
+        return f"{NOT_ON_THIS_PYTHON}: {failure['type']}: {failure['first_line']}"
     message = _IN_FILE.sub("", failure["first_line"])
     if not failure.get("line"):
         return f"failed: {failure['type']}: {message}"
@@ -109,12 +111,16 @@ def reworded(outcome: dict) -> bool:
         "text"]
 
 
+# torch 2.0's torch.compile refuses Python 3.11: the environment, not a behaviour.
+_NOT_ON_THIS_PYTHON = re.compile(r"^Python \d+\.\d+\+? not yet supported\b")
+NOT_ON_THIS_PYTHON = "not available with this torch on Python 3.11"
 _IN_FILE = re.compile(r" \(/[^)]*\)$")  # where the installed torch lies: " (/tmp/.../x.py)"
 
 
 def _source_line(outcome: dict, line: int) -> str | None:
     """The failing line, read from the example when it is the version that was recorded."""
-    script = EXAMPLES / outcome.get("script", "")
+    scripts = sorted(EXAMPLES.glob(f"*/{outcome.get('script', '')}"))  # in a sub-gallery
+    script = scripts[0] if len(scripts) == 1 else EXAMPLES
     if not script.is_file() or hashlib.sha256(script.read_bytes()).hexdigest() != outcome.get(
         "example_sha256"
     ):
