@@ -383,7 +383,7 @@ def setup(app):
         override=True,
         html=(visit_code_links_block_with_classes, sg_links.depart_code_links_block_html),
     )
-    app.add_css_file(STYLE_FIXES)
+    app.add_css_file(STYLE_FIXES, priority=900)  # after sphinx-gallery's styles (500)
     app.connect("source-read", thumbnails_without_tooltip_attribute)
     # furo fills furo_navigation_tree at the default priority (500).
     app.connect("html-page-context", navigation_without_switch_role, priority=900)
