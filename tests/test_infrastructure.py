@@ -222,3 +222,18 @@ def test_a_checkout_with_no_shared_folder_beside_it_passes_under_ci(tmp_path):
     skipped = re.findall(r"^SKIPPED .*no \.\./shared/source-article\.md", result.stdout, re.M)
     assert skipped, result.stdout[-3000:]  # the comparison with the source was skipped
     assert re.search(r"\b(\d{2,}) passed", result.stdout), result.stdout[-500:]
+
+
+def test_a_site_hosted_under_a_sub_path_gets_a_404_page_linking_under_it():
+    """With SITE_URL (the workflow sets it for GitHub Pages), the 404 page's absolute links
+    start with that URL's path; unset, with "/"."""
+    script = "import runpy; print(runpy.run_path('conf.py')['notfound_urls_prefix'])"
+
+    def prefix(**env):
+        environ = {k: v for k, v in os.environ.items()
+                   if k not in ("SITE_URL", "READTHEDOCS_CANONICAL_URL")}
+        return subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**environ, **env},
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    assert prefix(SITE_URL="https://moduledict.invalid/corrected/") == "/corrected/"
+    assert prefix() == "/"
