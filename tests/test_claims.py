@@ -35,17 +35,20 @@ def code_blocks(html: BeautifulSoup):
 
 def test_no_python_block_on_the_site_goes_unexecuted(site):
     examples = {p.stem for p in EXAMPLES}
-    unexecuted = []
+    unexecuted, pages, blocks = [], 0, 0
     for html in site.html.rglob("*.html"):
+        pages += 1
         relative = html.relative_to(site.html).as_posix()
         is_example = relative.startswith("auto_examples/") and html.stem in examples
         for block, language in code_blocks(soup(html)):
+            blocks += 1
             if "guide-executed" in block["class"]:  # run by make doctest
                 continue
             if is_example and language == "Python":  # a code cell sphinx-gallery ran
                 continue
             if language.lower() in PYTHON:
                 unexecuted.append(f"{relative}: {block.get_text()[:80]!r}")
+    assert pages >= 40 and blocks >= 400, (pages, blocks)
     assert not unexecuted
     # The gallery's cells are only exempt because every example ran in this build.
     assert examples_executed(site.log) == len(examples)
