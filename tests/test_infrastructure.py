@@ -210,13 +210,15 @@ def test_a_test_that_connects_off_the_machine_fails_at_once():
 
 def test_a_checkout_with_no_shared_folder_beside_it_passes_under_ci(tmp_path):
     """The rehearsal of a hosted runner: the repository alone, CI=true. The tests that
-    read the article's source text skip (it is not the project's), the quotes are
-    checked against their recorded digests, and nothing else notices."""
+    read the article's source text skip (it is not the project's), and the quotes are
+    checked against their recorded digests. Run here: the test files whose tests take the
+    ``article`` fixture and need no site build (test_claims.py's take it through the same
+    fixture, with a build)."""
     clone = copy_project(tmp_path / "clone", (*PROJECT_FILES, "tests", ".ci"))
     assert not (clone.parent / "shared").exists()
     env = {**os.environ, "CI": "true"}
     command = [sys.executable, "-m", "pytest", "-c", "tests/pytest.ini", "-p", "no:xdist",
-               "-rs", "tests/test_article_quote.py", "tests/test_torch_matrix.py"]
+               "-rs", "tests/test_article_quote.py", "tests/test_ledger_rules.py"]
     result = subprocess.run(command, cwd=clone, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
     skipped = re.findall(r"^SKIPPED .*no \.\./shared/source-article\.md", result.stdout, re.M)

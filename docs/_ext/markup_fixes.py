@@ -82,6 +82,7 @@ import zipfile
 from pathlib import Path
 
 from docutils import nodes
+from guide import gallery_dirs
 from sphinx import addnodes
 from sphinx.util import logging
 from sphinx_gallery import _doctree_links as sg_links
@@ -316,8 +317,6 @@ def rebuild_zip(archive: Path) -> None:
 
 def notebooks_without_raw_refs(app) -> None:
     """Rewrite the gallery's notebooks (idempotent), then the zips that hold them."""
-    from guide import gallery_dirs
-
     galleries = [g for g in gallery_dirs(app) if g.is_dir()]
     titles = example_titles(galleries)
     for gallery in galleries:
@@ -336,8 +335,6 @@ def notebooks_without_raw_refs(app) -> None:
 
 def normalize_zips(app) -> None:
     """Give every entry of the gallery's zips the same time (runs after sphinx-gallery)."""
-    from guide import gallery_dirs
-
     for gallery in gallery_dirs(app):
         for archive in gallery.rglob("*.zip"):
             with zipfile.ZipFile(archive) as old:

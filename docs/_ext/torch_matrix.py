@@ -26,6 +26,7 @@ import re
 from importlib.metadata import version
 from pathlib import Path
 
+import expected_crash
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.util import logging
@@ -173,11 +174,10 @@ def example_notes(data: dict, crashes: dict[str, tuple[str, str]]) -> tuple[
 
 
 def _is_expected_crash(outcome: dict | None, crash: tuple[str, str] | None) -> bool:
+    """Whether the recorded failure is the crash ``expected_crash`` checks in the build."""
     if not outcome or not crash or outcome["status"] != "failed":
         return False
-    exc_type, pattern = crash
-    failure = outcome["failure"]
-    return failure["type"] == exc_type and re.search(pattern, failure["first_line"]) is not None
+    return expected_crash.matches(outcome["failure"]["text"], *crash)
 
 
 def environment_table(data: dict) -> tuple[list[str], list[list[str]]]:
@@ -376,9 +376,8 @@ def summary(data: dict) -> list[str]:
     return sentences
 
 
-PARTS = {
+PARTS = {  # "examples" and "summary" have their own renderers (TorchMatrix)
     "environments": environment_table,
-    "examples": example_table,
     "myths": myths_table,
     "ledger": ledger_changes,
     "errors": wording_changes,
@@ -429,8 +428,9 @@ class TorchMatrix(SphinxDirective):
 
     def run(self):
         part = self.arguments[0]
-        if part not in {*PARTS, "summary"}:
-            raise self.error(f"unknown part {part!r}; one of {sorted(PARTS)} or 'summary'")
+        if part not in {*PARTS, "examples", "summary"}:
+            raise self.error(
+                f"unknown part {part!r}; one of {sorted([*PARTS, 'examples', 'summary'])}")
         self.env.note_dependency(str(DATA))
         if part == "summary":
             return [nodes.paragraph(text=" ".join(summary(load(DATA))))]
