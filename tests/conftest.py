@@ -14,14 +14,11 @@ import pytest
 from helpers import (
     CHROMIUM_ARGS,
     ISOLATED_INTERFACES,
-    MINIMAL_EXAMPLE,
-    MINIMAL_INDEX,
-    ROOT,
     SHARED_ARTICLE,
     SITE_ENV,
     Site,
+    copy_mini_project,
     copy_project,
-    example_path,
     isolated,
     make_command,
     network_namespace,
@@ -87,16 +84,7 @@ def offline_build(shared_builds) -> tuple:
 @pytest.fixture
 def mini_project(tmp_path) -> Path:
     """The real configuration with one example and a one-page docs/: fast to build."""
-    files = ("conf.py", "Makefile", "requirements.txt", "docs/_ext", "docs/_static",
-             "docs/_data/article.json")  # not the torch matrix: it lists every example
-    root = copy_project(tmp_path / "mini", files)
-    examples = root / "examples"
-    examples.mkdir()
-    header = ROOT / "examples" / "GALLERY_HEADER.rst"
-    for src in [header, example_path(MINIMAL_EXAMPLE)]:
-        shutil.copy2(src, examples / src.name)
-    (root / "docs" / "index.md").write_text(MINIMAL_INDEX)
-    return root
+    return copy_mini_project(tmp_path / "mini")
 
 
 @pytest.fixture(scope="session")

@@ -145,6 +145,20 @@ def example_path(name: str) -> Path:
     return path
 
 
+def copy_mini_project(dst: Path) -> Path:
+    """The real configuration with one example and a one-page docs/, in ``dst``."""
+    files = ("conf.py", "Makefile", "requirements.txt", "docs/_ext", "docs/_static",
+             "docs/_data/article.json")  # not the torch matrix: it lists every example
+    root = copy_project(dst, files)
+    examples = root / "examples"
+    examples.mkdir()
+    header = ROOT / "examples" / "GALLERY_HEADER.rst"
+    for src in [header, example_path(MINIMAL_EXAMPLE)]:
+        shutil.copy2(src, examples / src.name)
+    (root / "docs" / "index.md").write_text(MINIMAL_INDEX)
+    return root
+
+
 def example_page(site_html: Path, script: Path) -> Path:
     """The page sphinx-gallery built from ``script``."""
     return site_html / "auto_examples" / script.relative_to(ROOT / "examples").with_suffix(".html")

@@ -1,7 +1,18 @@
 """The fault matrix: each mistake fails the build, naming its file (and line); no output goes stale.
 
-Each case is written into a temporary copy of the project (the ``mini_project`` fixture:
-the real configuration, one example, a one-page docs/).
+Each case is written into a temporary copy of the project (a "mini project": the real
+configuration, one example, a one-page docs/). The cases that only need "the build fails
+and its log names the mistake" share a build: one mini project holds every such mistake at
+once and is built once, with the Makefile's flags (``-W --keep-going -n``: Sphinx goes on
+after a warning, sphinx-gallery after a failing example, and both report every one). The
+two doctest mistakes share one ``make doctest`` the same way. Each test then finds its own
+mistake in that one log, and a control checks that the log reports the planted mistakes and
+nothing else; ``test_a_changed_environment_fingerprint_reexecutes_the_examples`` builds the
+mini project without mistakes, with exit status 0.
+
+These shared builds, and the two-rank builds, which mostly wait for their deadlines, start in
+the background at the first test of this file (once per session, as tests/shared_builds.py
+does for the site), so the other cases run meanwhile.
 """
 
 import json
@@ -10,16 +21,21 @@ import re
 import signal
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from helpers import (
     MINIMAL_EXAMPLE,
+    MINIMAL_INDEX,
+    copy_mini_project,
     example_path,
     examples_executed,
     make,
     make_command,
     output_of,
 )
+from shared_builds import result, shared_folder, start
 
 BOOM = '''"""
 An example that fails
@@ -61,43 +77,231 @@ with raises(KeyError, "missing"):
 '''
 
 
-def test_an_unexpected_exception_fails_the_build_naming_file_and_line(mini_project):
-    add_example(mini_project, "plot_boom.py", BOOM)
-    result = make(mini_project, "html")
-    assert_fails_naming(result, r'File ".*plot_boom\.py", line 9')
-    assert "ValueError: nobody expected this" in output_of(result)
+BAD_REST = '"""\nA title\n=====\n\nText.\n"""\n\nx = 1\n'
+
+# The mistakes of the shared `make html`: examples, and blocks added to the page (each
+# with the warning that names it, after "index.md:<its first line>: ").
+FAULTY_EXAMPLES = {"plot_boom.py": BOOM, "plot_not_raising.py": NOT_RAISING,
+                   "plot_bad_rest.py": BAD_REST}
+PAGE_FAULTS = {
+    "See {doc}`/no-such-page`.\n": "WARNING: unknown document: '/no-such-page'",
+    "```{toctree}\nno-such-page\n```\n":
+        "WARNING: toctree contains reference to nonexisting document 'no-such-page'",
+    "```{no-such-directive}\nbody\n```\n": "WARNING: Unknown directive type: 'no-such-directive'",
+}
+FAULTY_INDEX = MINIMAL_INDEX + "".join("\n" + block for block in PAGE_FAULTS)
+
+# The mistakes of the shared `make doctest`: a wrong output, and a traceback whose message
+# differs (Sphinx's default flags would compare the exception type alone; conf.py drops that).
+WRONG_DOCTEST = (
+    '```{doctest}\n>>> from torch import nn\n>>> len(nn.ModuleDict({"a": nn.ReLU()}))\n2\n```\n'
+)
+WRONG_TRACEBACK = (
+    '```{doctest}\n>>> from torch import nn\n>>> nn.ModuleDict()["layer3"]\n'
+    "Traceback (most recent call last):\n    ...\nKeyError: 'layer4'\n```\n"
+)
+DOCTEST_INDEX = MINIMAL_INDEX + "\n" + WRONG_DOCTEST + "\n" + WRONG_TRACEBACK
 
 
-def test_an_expected_error_that_is_not_raised_fails_the_build(mini_project):
-    add_example(mini_project, "plot_not_raising.py", NOT_RAISING)
-    result = make(mini_project, "html")
-    assert_fails_naming(result, r'File ".*plot_not_raising\.py", line 25')
-    assert "AssertionError: KeyError was not raised" in output_of(result)
+def line_of(text: str, block: str) -> int:
+    """The line of ``text`` on which ``block`` starts."""
+    return text[: text.index(block)].count("\n") + 1
 
 
-def test_a_wrong_doctest_fails_make_doctest(mini_project):
-    index = mini_project / "docs" / "index.md"
-    doctest = '>>> from torch import nn\n>>> len(nn.ModuleDict({"a": nn.ReLU()}))\n2\n'
-    index.write_text(index.read_text() + f"\n```{{doctest}}\n{doctest}```\n")
-    result = make(mini_project, "doctest")
-    assert result.returncode != 0
-    report = (mini_project / "build" / "doctest" / "output.txt").read_text()
-    assert re.search(r'File "index.md", line \d+', report), report
-    assert "1 failure" in report and "Expected:\n    2\nGot:\n    1" in report, report
+def plant_faults(project: Path):
+    for name, source in FAULTY_EXAMPLES.items():
+        add_example(project, name, source)
+    (project / "docs" / "index.md").write_text(FAULTY_INDEX)
 
 
-def test_a_doctest_traceback_with_another_message_fails_make_doctest(mini_project):
-    """Sphinx's default flags would compare the exception type alone; conf.py drops that."""
-    index = mini_project / "docs" / "index.md"
-    doctest = (
-        '>>> from torch import nn\n>>> nn.ModuleDict()["layer3"]\n'
-        "Traceback (most recent call last):\n    ...\nKeyError: 'layer4'\n"
+def plant_wrong_doctests(project: Path):
+    (project / "docs" / "index.md").write_text(DOCTEST_INDEX)
+
+
+def plant_hung_rank(project: Path):
+    two_rank_example(project, "plot_hung_rank", TWO_RANKS, what="hangs",
+                     wrong="time.sleep(3600)")
+
+
+def plant_crashed_and_stuck_ranks(project: Path):
+    two_rank_example(project, "plot_crashed_rank", TWO_RANKS, what="raises",
+                     wrong='raise ValueError("rank 1 gives up")')
+    two_rank_example(project, "plot_stuck_ranks", STUCK)
+
+
+# The builds the tests share (each its own mini project): the fixture's name, and the
+# Makefile target and the mistakes it builds with.
+SHARED = {
+    "faulty_build": ("html", plant_faults),
+    "faulty_doctests": ("doctest", plant_wrong_doctests),
+    "hung_rank_build": ("html", plant_hung_rank),
+    "crashed_and_stuck_build": ("html", plant_crashed_and_stuck_ranks),
+}
+
+
+@dataclass
+class Build:
+    folder: Path  # the mini project is its "project"; a two-rank example's marker is beside it
+    target: str
+    result: subprocess.CompletedProcess  # log: stdout (stdout and stderr, interleaved)
+    ended: float  # when make exited (time.time())
+
+    @property
+    def project(self) -> Path:
+        return self.folder / "project"
+
+    @property
+    def log(self) -> str:
+        return output_of(self.result)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def shared_fault_builds(request, tmp_path_factory) -> Path:
+    """Start the shared builds that this run's tests need, each once per session."""
+    needed = set().union(*(item.fixturenames for item in request.session.items))
+    folder = shared_folder(tmp_path_factory) / "fault-matrix"
+    for name, (target, plant) in SHARED.items():
+        if name in needed:
+            project = folder / name / "project"
+            start(folder / name, {target: make_command(project, target)}, {},
+                  prepare=lambda _, project=project, plant=plant: plant(copy_mini_project(project)))
+    return folder
+
+
+def shared_build(folder: Path, name: str) -> Build:
+    target, _ = SHARED[name]
+    built = result(folder / name, target, timeout=900)
+    ended = (folder / name / f"{target}.rc").stat().st_mtime
+    return Build(folder / name, target, built, ended)
+
+
+@pytest.fixture(scope="module")
+def faulty_build(shared_fault_builds) -> Build:
+    return shared_build(shared_fault_builds, "faulty_build")
+
+
+@pytest.fixture(scope="module")
+def faulty_doctests(shared_fault_builds) -> Build:
+    return shared_build(shared_fault_builds, "faulty_doctests")
+
+
+@pytest.fixture(scope="module")
+def hung_rank_build(shared_fault_builds) -> Build:
+    return shared_build(shared_fault_builds, "hung_rank_build")
+
+
+@pytest.fixture(scope="module")
+def crashed_and_stuck_build(shared_fault_builds) -> Build:
+    return shared_build(shared_fault_builds, "crashed_and_stuck_build")
+
+
+def progress_and_summary(build: Build) -> tuple[str, str]:
+    """The log as the build went, and sphinx-gallery's summary of the failing examples.
+
+    The summary is the error that ends the build; Sphinx prints it under "Extension
+    error!", with the last messages of the log again.
+    """
+    progress, found, summary = build.log.partition("\nExtension error!\n")
+    assert found, build.log[-3000:]
+    assert build.result.returncode != 0
+    return progress, summary
+
+
+def example_failure(build: Build, name: str) -> list[str]:
+    """The traceback of example ``name`` as it failed, and in the summary at the end."""
+    progress, summary = progress_and_summary(build)
+    example = re.escape(f"../examples/{name}")
+    ran = re.findall(rf"^{example} unexpectedly failed to execute correctly:\n\n((?: {{4}}.*\n)+)",
+                     progress, re.MULTILINE)
+    summed_up = re.findall(rf"^ +{example} failed leaving traceback:\n *\n((?: {{8}}.*\n)+)",
+                           summary, re.MULTILINE)
+    assert len(ran) == 1 and len(summed_up) == 1, build.log[-5000:]
+    return [*ran, *summed_up]
+
+
+def assert_reported_once(build: Build, pattern: str):
+    progress, _ = progress_and_summary(build)
+    assert len(re.findall(pattern, progress)) == 1, progress[-5000:]
+
+
+def test_an_unexpected_exception_fails_the_build_naming_file_and_line(faulty_build):
+    for traceback in example_failure(faulty_build, "plot_boom.py"):
+        assert re.search(r'File ".*plot_boom\.py", line 9', traceback), traceback
+        assert "ValueError: nobody expected this" in traceback
+
+
+def test_an_expected_error_that_is_not_raised_fails_the_build(faulty_build):
+    for traceback in example_failure(faulty_build, "plot_not_raising.py"):
+        assert re.search(r'File ".*plot_not_raising\.py", line 25', traceback), traceback
+        assert "AssertionError: KeyError was not raised" in traceback
+
+
+def test_malformed_rest_in_an_example_fails_the_build(faulty_build):
+    assert_reported_once(
+        faulty_build, r"plot_bad_rest\.rst:\d+: WARNING: Title underline too short"
     )
-    index.write_text(index.read_text() + f"\n```{{doctest}}\n{doctest}```\n")
-    result = make(mini_project, "doctest")
-    assert result.returncode != 0
-    report = (mini_project / "build" / "doctest" / "output.txt").read_text()
-    assert "1 failure" in report and "KeyError: 'layer3'" in report, report
+
+
+def assert_page_fault_reported(build: Build, block: str):
+    where = rf"/docs/index\.md:{line_of(FAULTY_INDEX, block)}: "
+    assert_reported_once(build, where + re.escape(PAGE_FAULTS[block]))
+
+
+def test_a_broken_cross_reference_fails_the_build(faulty_build):
+    assert_page_fault_reported(faulty_build, "See {doc}`/no-such-page`.\n")
+
+
+def test_a_missing_page_in_a_toctree_fails_the_build(faulty_build):
+    assert_page_fault_reported(faulty_build, "```{toctree}\nno-such-page\n```\n")
+
+
+def test_malformed_myst_fails_the_build(faulty_build):
+    assert_page_fault_reported(faulty_build, "```{no-such-directive}\nbody\n```\n")
+
+
+def test_the_shared_build_reports_each_planted_mistake_and_nothing_else(faulty_build):
+    """Control: the tests above cannot pass on a log that misses their mistake or holds others."""
+    progress, summary = progress_and_summary(faulty_build)
+    # One warning per mistake: two failing examples, one bad title, three page mistakes.
+    assert progress.count("WARNING:") == 6, progress[-5000:]
+    assert "Unexpected failing examples (2):" in summary
+    # The clean example and the one with the bad title ran to their end.
+    assert "successfully executed 2 out of 4 files" in progress
+
+
+def doctest_failure(build: Build, block: str) -> str:
+    """The report of ``make doctest`` on the doctest that starts ``block`` (one, exactly)."""
+    report = (build.project / "build" / "doctest" / "output.txt").read_text()
+    first = line_of(DOCTEST_INDEX, block)
+    lines = range(first, first + block.count("\n"))
+    failures = [
+        failure for failure in report.split("*" * 70 + "\n")
+        if (where := re.match(r'File "index\.md", line (\d+), ', failure))
+        and int(where.group(1)) in lines
+    ]
+    assert len(failures) == 1, report
+    return failures[0]
+
+
+def test_a_wrong_doctest_fails_make_doctest(faulty_doctests):
+    assert faulty_doctests.result.returncode != 0
+    failure = doctest_failure(faulty_doctests, WRONG_DOCTEST)
+    assert "Expected:\n    2\nGot:\n    1\n" in failure, failure
+
+
+def test_a_doctest_traceback_with_another_message_fails_make_doctest(faulty_doctests):
+    """Sphinx's default flags would compare the exception type alone; conf.py drops that."""
+    assert faulty_doctests.result.returncode != 0
+    failure = doctest_failure(faulty_doctests, WRONG_TRACEBACK)
+    expected, _, got = failure.partition("\nGot:\n")
+    assert "KeyError: 'layer4'" in expected and "KeyError: 'layer3'" in got, failure
+
+
+def test_the_shared_doctest_run_reports_both_mistakes_and_nothing_else(faulty_doctests):
+    """Control: the minimal page's doctests are the two wrong ones, and only they fail."""
+    report = (faulty_doctests.project / "build" / "doctest" / "output.txt").read_text()
+    assert "    4 tests\n    2 failures in tests\n" in report, report
+
 
 
 def test_a_changed_environment_fingerprint_reexecutes_the_examples(mini_project):
@@ -174,38 +378,6 @@ def test_a_claim_whose_evidence_flips_fails_the_build(mini_project):
         result)
 
 
-
-def test_a_broken_cross_reference_fails_the_build(mini_project):
-    append_to_index(mini_project, "\nSee {doc}`/no-such-page`.\n")
-    assert_fails_naming(
-        make(mini_project, "html"), r"index\.md:\d+: WARNING: unknown document: '/no-such-page'"
-    )
-
-
-def test_a_missing_page_in_a_toctree_fails_the_build(mini_project):
-    append_to_index(mini_project, "\n```{toctree}\nno-such-page\n```\n")
-    assert_fails_naming(
-        make(mini_project, "html"),
-        r"index\.md:\d+: WARNING: toctree contains reference to nonexisting document "
-        r"'no-such-page'",
-    )
-
-
-def test_malformed_myst_fails_the_build(mini_project):
-    append_to_index(mini_project, "\n```{no-such-directive}\nbody\n```\n")
-    assert_fails_naming(
-        make(mini_project, "html"),
-        r"index\.md:\d+: WARNING: Unknown directive type: 'no-such-directive'",
-    )
-
-
-def test_malformed_rest_in_an_example_fails_the_build(mini_project):
-    add_example(mini_project, "plot_bad_rest.py", '"""\nA title\n=====\n\nText.\n"""\n\nx = 1\n')
-    assert_fails_naming(
-        make(mini_project, "html"), r"plot_bad_rest\.rst:\d+: WARNING: Title underline too short"
-    )
-
-
 SLOW = '''"""
 An example that is running when the build is killed
 ===================================================
@@ -215,7 +387,6 @@ Text.
 
 import os
 import time
-from pathlib import Path
 from pathlib import Path
 
 if os.environ.get("GUIDE_TEST_HANG"):
@@ -308,53 +479,55 @@ def launcher() -> str:
     return "# %%\n" + cell
 
 
-def two_rank_example(project, tmp_path, name: str, template: str, **fields) -> tuple[Path, int]:
-    """The example's marker file, and the line that calls run_on_ranks."""
-    marker = tmp_path / f"{name}.wrong"
+def two_rank_example(project, name: str, template: str, **fields):
+    """Write the example; its marker file is beside the project (see ``marker``)."""
     # The launcher's f-strings hold braces: it goes in after format().
-    source = template.format(marker=str(marker), launcher="LAUNCHER", **fields)
-    source = source.replace("LAUNCHER", launcher())
-    add_example(project, f"{name}.py", source)
+    source = template.format(marker=str(marker(project, name)), launcher="LAUNCHER", **fields)
+    add_example(project, f"{name}.py", source.replace("LAUNCHER", launcher()))
+
+
+def marker(project: Path, name: str) -> Path:
+    return project.parent / f"{name}.wrong"
+
+
+def run_line(project: Path, name: str) -> int:
+    """The line of example ``name`` that calls run_on_ranks."""
+    source = (project / "examples" / f"{name}.py").read_text()
     (line,) = [n for n, text in enumerate(source.splitlines(), 1) if text.startswith("run_on_")]
-    return marker, line
+    return line
 
 
-def seconds_since(marker) -> float:
-    assert marker.exists(), "the rank never got to the point where it goes wrong"
-    return time.time() - float(marker.read_text())
+def seconds_before_end(build: Build, name: str) -> float:
+    """How long before the build ended the rank of example ``name`` went wrong."""
+    wrong = marker(build.project, name)
+    assert wrong.exists(), "the rank never got to the point where it goes wrong"
+    return build.ended - float(wrong.read_text())
 
 
-def test_a_hung_rank_fails_the_build_within_60_s_naming_the_example(mini_project, tmp_path):
-    marker, line = two_rank_example(
-        mini_project, tmp_path, "plot_hung_rank", TWO_RANKS, what="hangs", wrong="time.sleep(3600)"
-    )
-    result = subprocess.run(
-        make_command(mini_project, "html"), capture_output=True, text=True, timeout=900
-    )
-    assert seconds_since(marker) < 60
-    assert_fails_naming(result, rf'File ".*plot_hung_rank\.py", line {line}')
+def test_a_hung_rank_fails_the_build_within_60_s_naming_the_example(hung_rank_build):
+    assert seconds_before_end(hung_rank_build, "plot_hung_rank") < 60
+    line = run_line(hung_rank_build.project, "plot_hung_rank")
+    assert_fails_naming(hung_rank_build.result, rf'File ".*plot_hung_rank\.py", line {line}')
     # Rank 0 gives up waiting for rank 1 (the process group's timeout); rank 1 is killed.
-    assert_fails_naming(result, r"Error: .*Timed out waiting 20000ms.*\n\s*\(raised on rank 0\)")
+    assert_fails_naming(
+        hung_rank_build.result, r"Error: .*Timed out waiting 20000ms.*\n\s*\(raised on rank 0\)"
+    )
 
 
-def test_a_crashed_rank_and_stuck_ranks_fail_the_build_within_60_s(mini_project, tmp_path):
-    crashed, line = two_rank_example(
-        mini_project, tmp_path, "plot_crashed_rank", TWO_RANKS,
-        what="raises", wrong='raise ValueError("rank 1 gives up")',
-    )
-    stuck, _ = two_rank_example(mini_project, tmp_path, "plot_stuck_ranks", STUCK)
-    result = subprocess.run(
-        make_command(mini_project, "html"), capture_output=True, text=True, timeout=900
-    )
+def test_a_crashed_rank_and_stuck_ranks_fail_the_build_within_60_s(crashed_and_stuck_build):
+    build = crashed_and_stuck_build
     # The examples run one after the other: the crashed one had failed before the ranks
     # of the stuck one started.
-    assert seconds_since(crashed) - seconds_since(stuck) < 60
-    assert seconds_since(stuck) < 60
-    assert_fails_naming(result, rf'File ".*plot_crashed_rank\.py", line {line}')
-    assert_fails_naming(result, r"ValueError: rank 1 gives up\n\s*\(raised on rank 1\)")
+    crashed = seconds_before_end(build, "plot_crashed_rank")
+    stuck = seconds_before_end(build, "plot_stuck_ranks")
+    assert crashed - stuck < 60
+    assert stuck < 60
+    line = run_line(build.project, "plot_crashed_rank")
+    assert_fails_naming(build.result, rf'File ".*plot_crashed_rank\.py", line {line}')
+    assert_fails_naming(build.result, r"ValueError: rank 1 gives up\n\s*\(raised on rank 1\)")
     # No collective, so only the deadline of run_on_ranks (45 s) ends it.
     assert_fails_naming(
-        result,
+        build.result,
         r'File ".*plot_stuck_ranks\.py", line \d+(.|\n)*'
         r"TimeoutError: the ranks were still running after 45 s",
     )
