@@ -21,7 +21,11 @@ version = release = "1.0"  # the EPUB requires one
 epub_basename = "moduledict-corrected"
 # sphinx-gallery puts its JupyterLite badge (unused here) into _static; its SVG declares
 # external entities, which EPUB 3 forbids.
-epub_exclude_files = ["_static/jupyterlite_badge_logo.svg"]
+epub_exclude_files = [
+    "_static/jupyterlite_badge_logo.svg",
+    # The link previews' card (below): an EPUB shows no link preview.
+    "_static/link-preview.png",
+]
 
 extensions = [
     "notfound.extension",
@@ -30,6 +34,7 @@ extensions = [
     "sphinx.ext.doctest",
     "sphinx_copybutton",
     "sphinx_gallery.gen_gallery",
+    "sphinxext.opengraph",
     "guide",
     "api_coverage",
     "error_index",
@@ -99,3 +104,24 @@ html_baseurl = os.environ.get("READTHEDOCS_CANONICAL_URL") or os.environ.get("SI
 # The 404 page uses absolute links so that it works at any depth: they start with the
 # path of that URL ("/" when unset).
 notfound_urls_prefix = urlparse(html_baseurl).path or "/"
+
+# Link previews (Open Graph), by sphinxext-opengraph. Its URLs are absolute where the
+# site's URL is known; a local build, which no preview reads, has relative ones.
+ogp_site_url = html_baseurl
+# docs/_ext/reader_pages.py chooses each page's description (it says why) and writes
+# <meta name="description">.
+ogp_enable_meta_description = False
+# One card for every page, drawn once (.ci/link_preview_card.py); the library's
+# per-page cards would draw every page with matplotlib at every build.
+ogp_image = "_static/link-preview.png"
+ogp_image_alt = (
+    "ModuleDict, corrected: item access returns the registered module; "
+    "gradients are the same whichever lookup you use."
+)
+ogp_custom_meta_tags = [
+    # The card's size lets a preview show it from the first share; the large card,
+    # rather than a thumbnail beside the text, is what the image was drawn for.
+    '<meta property="og:image:width" content="1200" />',
+    '<meta property="og:image:height" content="630" />',
+    '<meta name="twitter:card" content="summary_large_image" />',
+]

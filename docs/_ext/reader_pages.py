@@ -1,9 +1,14 @@
 """What a page tells readers before they read it, and what its code blocks are.
 
-* **A description for every page.** ``<meta name="description">`` (what search engines
-  and link previews show) is the page's first paragraph of prose, shortened to about
-  160 characters at a word boundary. Pages without a document (search, index) get
-  the site's description.
+* **A description for every page.** sphinxext-opengraph writes each page's link preview
+  (conf.py, ``ogp_*``). Its own description is the start of the page's whole text: on
+  our pages that is the example pages' build stamp and download buttons, and (0.13.0)
+  it cuts ``&quot;`` in half and drops the space before ``(`` and ``.``. So the
+  description is chosen here: the page's first paragraph of prose, shortened to about
+  160 characters at a word boundary, given to the library as the page's
+  ``og:description`` field (a field list the page writes itself wins) and written as
+  ``<meta name="description">``. Pages without a document (search, index, 404), which
+  the library skips, get the site's description.
 * **Doctest blocks say what they hold.** Blocks of ``sphinx.ext.doctest``'s directives
   get a class naming their kind (``guide-doctest``, ``guide-testcode``,
   ``guide-testoutput``), so that tests/test_downloads.py can rebuild, from the HTML,
@@ -16,6 +21,7 @@ import html
 import re
 
 from docutils import nodes
+from sphinx import addnodes
 
 SITE_DESCRIPTION = (
     "A guide to torch.nn.ModuleDict in which every snippet runs at build time: item access "
@@ -30,6 +36,7 @@ SKIPPED_CLASSES = {
     "sphx-glr-signature",
 }
 LIMIT = 160
+FIELD = "og:description"
 
 
 def _skipped(node: nodes.Node) -> bool:
@@ -52,6 +59,9 @@ def shorten(text: str, limit: int = LIMIT) -> str:
 
 def description(doctree) -> str:
     for paragraph in doctree.findall(nodes.paragraph):
+        # A toctree is a paragraph of its entries' titles, joined without a separator.
+        if isinstance(paragraph, addnodes.compact_paragraph):
+            continue
         if isinstance(paragraph.parent, nodes.list_item) or _skipped(paragraph):
             continue
         text = paragraph.astext().strip()
@@ -61,9 +71,20 @@ def description(doctree) -> str:
 
 
 def add_description(app, pagename, templatename, context, doctree) -> None:
-    text = description(doctree) if doctree is not None else SITE_DESCRIPTION
-    tag = f'<meta name="description" content="{html.escape(text, quote=True)}" />\n'
-    context["metatags"] = context.get("metatags", "") + tag
+    """Give the page's description to sphinxext-opengraph as its ``og:description``
+    field, HTML-escaped (the library writes fields as they are), and write it as the
+    page's ``<meta name="description">``."""
+    fields = dict(context.get("meta") or {})
+    if FIELD not in fields:
+        text = description(doctree) if doctree is not None else SITE_DESCRIPTION
+        fields[FIELD] = html.escape(text)
+    context["meta"] = fields
+    # A field the page writes itself is plain text; its quotes are escaped as the
+    # library escapes them.
+    content = fields[FIELD].replace('"', "&quot;")
+    context["metatags"] = context.get("metatags", "") + (
+        f'<meta name="description" content="{content}" />\n'
+    )
 
 
 KINDS = ("doctest", "testcode", "testoutput")
@@ -77,6 +98,7 @@ def mark_block_kinds(app, doctree) -> None:
 
 
 def setup(app):
-    app.connect("html-page-context", add_description)
+    # Before sphinxext-opengraph's handler (priority 500) reads the page's fields.
+    app.connect("html-page-context", add_description, priority=400)
     app.connect("doctree-read", mark_block_kinds)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
