@@ -1,14 +1,20 @@
 """What a reader takes away runs on its own: the code copied from a page, and downloads.
 
-* **Copied code.** Every page's code blocks, copied as the copy button copies them
-  (prompts and outputs dropped; its settings are read from the built site), pasted
-  block by block in page order into one fresh Python per page, in an empty folder with
-  only the build's packages, run. A block may raise only the error the page shows right
-  after it: a doctest's expected traceback, or sphinx-gallery's output of an example
-  that ends in a crash (compared by the traceback's last line).
+Each piece of code runs once, in the runtime a reader gives it; what would only repeat a
+run is checked by comparing texts instead.
+
+* **Copied code.** The code blocks of every page of ``docs/``, copied as the copy button
+  copies them (prompts and outputs dropped; its settings are read from the built site),
+  pasted block by block in page order into one fresh Python per page, in an empty folder
+  with only the build's packages, run. A block may raise only the error the page shows
+  right after it (a doctest's expected traceback, compared whole).
+* **An example's copied code is its notebook.** An example page's code blocks, as the
+  copy button copies them, are its notebook's code cells, one for one and in order: the
+  notebook's run below is that paste, in a real interactive session (a Jupyter kernel).
 * **Downloads run alone.** Every example's ``.py``, alone in an empty folder, runs with
-  this Python; every ``.ipynb`` runs in a Jupyter kernel of this Python. Either may stop
-  only on the error its page shows after its last code block.
+  this Python (a script has ``__file__``; a notebook and a paste do not); every ``.ipynb``
+  runs in a Jupyter kernel of this Python. Either may stop only on the error its page
+  shows after its last code block.
 * **Downloads are the page.** A notebook holds no raw reST directive and no Sphinx label
   (``sphx_glr_...``), and every code line of a download is shown, in order, in the
   page's code. The only lines a page leaves out are sphinx-gallery's configuration
@@ -257,14 +263,16 @@ def reader_pages(html: Path) -> list[Path]:
     return sorted(p for p in pages if not p.relative_to(html).parts[0].startswith("_"))
 
 
-def test_every_pages_code_copied_block_by_block_runs_in_a_fresh_python(site, tmp_path):
+def is_example_page(html: Path, page: Path) -> bool:
+    return "auto_examples" in page.relative_to(html).parts
+
+
+def test_every_docs_pages_code_copied_block_by_block_runs_in_a_fresh_python(site, tmp_path):
     button = copy_button(site.html)
-    code = {page: pasted_pieces(page, button) for page in reader_pages(site.html)}
+    pages = [page for page in reader_pages(site.html) if not is_example_page(site.html, page)]
+    code = {page: pasted_pieces(page, button) for page in pages}
     code = {page: pieces for page, pieces in code.items() if pieces}
-    examples = [page for page in code if "auto_examples" in page.relative_to(site.html).parts]
-    docs = [page for page in code if page not in examples]
-    blocks = {page: len({p.where for p in pieces}) for page, pieces in code.items()}
-    example_blocks, docs_blocks = (sum(blocks[p] for p in group) for group in (examples, docs))
+    blocks = sum(len({p.where for p in pieces}) for pieces in code.values())
 
     def paste(page: Path):
         name = page.relative_to(site.html).with_suffix("").as_posix().replace("/", "-")
@@ -272,15 +280,60 @@ def test_every_pages_code_copied_block_by_block_runs_in_a_fresh_python(site, tmp
 
     results, elapsed = run_parallel(paste, list(code))
     print(
-        f"\ncopied and pasted {len(code)} pages ({len(examples)} examples with"
-        f" {example_blocks} code blocks, {len(docs)} other pages with {docs_blocks}),"
-        f" {sum(map(len, code.values()))} pastes, in {elapsed:.0f} s ({WORKERS} at a time)"
+        f"\ncopied and pasted the code of {len(code)} of {len(pages)} pages of docs/"
+        f" ({blocks} code blocks, {sum(map(len, code.values()))} pastes)"
+        f" in {elapsed:.0f} s ({WORKERS} at a time)"
     )
     failed = {name: output for name, returncode, output in results if returncode != 0}
     assert not failed, "\n\n".join(f"{n}:\n{o}" for n, o in failed.items())
-    assert len(examples) == example_count() > 0
-    assert len(docs) >= DOCS_PAGES_WITH_CODE, [p.name for p in docs]
-    assert example_blocks >= EXAMPLE_BLOCKS and docs_blocks >= DOCS_BLOCKS
+    assert len(code) >= DOCS_PAGES_WITH_CODE, [p.name for p in code]
+    assert blocks >= DOCS_BLOCKS
+
+
+def copied_blocks(page: Path, button: CopyButton) -> list[str]:
+    """What the copy button copies from each Python block of ``page``, in page order."""
+    return [button.copied(block.text) for block in page_blocks(page, button) if block.python]
+
+
+def notebook_cells(notebook: Path) -> list[str]:
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+
+
+def cells_unlike_blocks(blocks: list[str], cells: list[str]) -> list[str]:
+    """How the notebook's code cells differ from the page's copied blocks (blank lines
+    around a block or a cell aside): nothing when a paste of the page runs the notebook."""
+    if len(blocks) != len(cells):
+        return [f"{len(blocks)} code blocks on the page, {len(cells)} code cells"]
+    return [
+        f"code block {number}: {block.strip()[:60]!r}... is not the cell {cell.strip()[:60]!r}..."
+        for number, (block, cell) in enumerate(zip(blocks, cells), 1)
+        if block.strip() != cell.strip()
+    ]
+
+
+def test_an_example_pages_copied_code_is_its_notebooks_code_cells(site):
+    """So the notebook's run in a Jupyter kernel (below) is the paste of the page's code."""
+    button = copy_button(site.html)
+    downloads = example_downloads(site.html)
+    problems, blocks = {}, 0
+    for page, _, notebook in downloads:
+        copied = copied_blocks(page, button)
+        blocks += len(copied)
+        unlike = cells_unlike_blocks(copied, notebook_cells(notebook))
+        if unlike:
+            problems[page.name] = unlike
+    print(f"\n{len(downloads)} example pages, {blocks} code blocks: their notebooks' cells")
+    assert not problems, problems
+    assert len(downloads) == example_count() > 0 and blocks >= EXAMPLE_BLOCKS
+
+
+def test_the_cells_check_finds_a_changed_a_missing_and_an_added_block():
+    blocks = ["import torch\n", "x = torch.zeros(1)\nprint(x)"]
+    assert cells_unlike_blocks(blocks, ["import torch", "\nx = torch.zeros(1)\nprint(x)\n"]) == []
+    assert cells_unlike_blocks(blocks, ["import torch", "x = torch.ones(1)\nprint(x)"])
+    assert cells_unlike_blocks(blocks, ["import torch"])
+    assert cells_unlike_blocks(blocks, [*blocks, "import _guide"])
 
 
 PAGE = """<html><body>
