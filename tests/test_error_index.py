@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-from browser import search_links, visit
+from browser import ranked_links, visit
 from helpers import (
     ERROR_INDEX_JSON,
     ERROR_INDEX_PAGE,
@@ -240,22 +240,36 @@ def relative(base: str, href: str) -> tuple[str, str]:
     return unquote(target.path).removeprefix(unquote(urlparse(base).path)), target.fragment
 
 
-def lands_on(site, page: str, anchor: str, shape: str) -> bool:
-    """Whether ``anchor`` on ``page`` is a block that shows an error of that shape."""
-    block = soup(site.html / page).find(id=anchor) if anchor else None
-    shown = rendered(block.get_text()) if block else ""
-    return any(shape in shapes(e) and rendered(e) in shown for e in shown_errors(site))
+class Landing:
+    """Whether a result lands on a block that shows an error of a shape: each page parsed
+    once, however many queries land on it."""
+
+    def __init__(self, site):
+        self.html, self.errors, self.pages = site.html, shown_errors(site), {}
+
+    def lands_on(self, page: str, anchor: str, shape: str) -> bool:
+        """Whether ``anchor`` on ``page`` is a block that shows an error of that shape."""
+        if page not in self.pages:
+            self.pages[page] = soup(self.html / page)
+        block = self.pages[page].find(id=anchor) if anchor else None
+        shown = rendered(block.get_text()) if block else ""
+        return any(shape in shapes(e) and rendered(e) in shown for e in self.errors)
+
+
+@pytest.fixture(scope="module")
+def pages_showing(site) -> dict[str, set[str]]:
+    return where_shown(site)
 
 
 @pytest.mark.parametrize("where", ["file", "http"])
 def test_every_shown_error_pasted_or_retyped_finds_the_block_that_explains_it(
-    site, chromium, served, where
+    site, chromium, served, pages_showing, where
 ):
     """Each error the site shows, pasted as printed and retyped (quotes and backslashes
     dropped, a name changed), the first line of each of several lines, and each exception
     type alone: a page that shows it (not the index) is among the first 3 results, and the
     first result lands on a block that shows it (or one like it, names changed)."""
-    pages = where_shown(site)
+    pages, landing = pages_showing, Landing(site)
     errors = shown_errors(site)
     queries = [(as_pasted(e), error_shape(e)) for e in errors]
     queries += [(retyped(e), error_shape(e)) for e in errors]
@@ -280,14 +294,14 @@ def test_every_shown_error_pasted_or_retyped_finds_the_block_that_explains_it(
 
     base = search_base(site, served, where)
     started = time.monotonic()
-    found, result = search_links(chromium, base + "search.html", [q for q, _ in queries])
+    found, result = ranked_links(chromium, base + "search.html", [q for q, _ in queries])
     seconds = time.monotonic() - started
     lost, off_target = [], []
     for (query, shape), hrefs in zip(queries, found, strict=True):
         hits = [relative(base, href) for href in hrefs]
         if not any(page in accepted(shape) for page, _ in hits[:3]):
             lost.append((query, [page for page, _ in hits[:3]]))
-        elif shape not in types and not lands_on(site, *hits[0], shape):
+        elif shape not in types and not landing.lands_on(*hits[0], shape):
             off_target.append((query, hits[0]))
     print(f"\n{where}: {len(errors)} errors, {len(queries)} queries "
           f"({len(errors)} as printed, {len(errors)} retyped, {len(first_lines)} first lines, "
@@ -319,7 +333,7 @@ ISSUE_QUERIES = {
 def test_what_readers_paste_finds_the_explaining_page(site, chromium):
     """Among the first 3 results; the first result is a block that shows an error."""
     base = site.html.as_uri() + "/"
-    found, _ = search_links(chromium, base + "search.html", list(ISSUE_QUERIES))
+    found, _ = ranked_links(chromium, base + "search.html", list(ISSUE_QUERIES))
     for (query, expected), hrefs in zip(ISSUE_QUERIES.items(), found, strict=True):
         hits = [relative(base, href) for href in hrefs[:3]]
         assert hits and hits[0][1].startswith("error-"), (query, hits)
@@ -339,7 +353,7 @@ def test_a_topic_query_does_not_rank_the_error_index_or_an_error_first(site, chr
     """The index quotes every error, so it holds the words of many queries; a query that is
     not an error gets Sphinx's ranking with the index's text demoted, and no error block."""
     base = site.html.as_uri() + "/"
-    found, _ = search_links(chromium, base + "search.html", [*TOPIC_QUERIES, "error index"])
+    found, _ = ranked_links(chromium, base + "search.html", [*TOPIC_QUERIES, "error index"])
     *topics, index = [[relative(base, href) for href in hrefs] for hrefs in found]
     for query, hits in zip(TOPIC_QUERIES, topics, strict=True):
         assert hits, query
