@@ -4,7 +4,8 @@ Readers: the one who only wants the answer (the home page's first screen states 
 verdict), the one debugging an error (no output or error line is cut off; the copied
 code has no prompts), the one learning ModuleDict (example pages open with title,
 stamp and downloads; every example has a thumbnail of its own). Every page is checked
-at 1280×900 and 390×844, light and dark, with no request leaving the disk.
+at 1280×900 and 390×844, light and dark, with no request leaving the disk, and by
+axe-core (accessibility) at 1280×900, light and dark, in the same page load.
 """
 
 from __future__ import annotations
@@ -85,14 +86,29 @@ def pages(site):
     return found
 
 
+def accessibility_problems(axe, page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}"
+        for v in axe.run(page).response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 @pytest.mark.parametrize("width", VIEWPORTS)
-def test_every_page_offline_light_wrapped_light_weight_described_and_dark(
+def test_every_page_offline_light_wrapped_light_weight_described_accessible_and_dark(
     site, chromium, pages, width
 ):
     """No outside request, no console error, no code or output block scrolling sideways
-    at 1280 px nor wrapping on a phone, under 300 KB without images, and a description; then, switched to a dark color scheme, a dark page on which no figure is a white box."""
+    at 1280 px nor wrapping on a phone, under 300 KB without images, and a description;
+    then, switched to a dark color scheme, a dark page on which no figure is a white box.
+    At 1280 px, axe-core finds no serious or critical violation, light and then dark
+    (axe checks the page as laid out: the phone's layout is furo's same markup)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe() if width == "desktop" else None
     problems, heaviest, outputs, images = {}, (0, ""), 0, 0
-    scrolling, wrapping = 0, 0
+    scrolling, wrapping, audited = 0, 0, 0
     for html in pages:
         rel = relative(site, html)
         result, page = visit(
@@ -116,18 +132,25 @@ def test_every_page_offline_light_wrapped_light_weight_described_and_dark(
         )
         if len(description) != 1 or len(description[0]) < 40:
             found.append(f"description: {description}")
+        if axe is not None:
+            found += [f"light: {problem}" for problem in accessibility_problems(axe, page)]
         page.emulate_media(color_scheme="dark")
         dark = page.evaluate(DARK)
         images += dark["images"]
         found += dark_problems(dark)
+        if axe is not None:
+            found += [f"dark: {problem}" for problem in accessibility_problems(axe, page)]
+            audited += 1
         if found:
             problems[rel] = found
         page.context.close()
     print(
         f"\n{width}: {len(pages)} pages, {outputs} code/output blocks, {scrolling} scroll "
-        f"sideways, {wrapping} wrap; heaviest {heaviest[1]}: {heaviest[0]} bytes without images"
+        f"sideways, {wrapping} wrap; heaviest {heaviest[1]}: {heaviest[0]} bytes without images;"
+        f" axe ran on {audited} pages, light and dark"
     )
     assert outputs > 300
+    assert audited == (len(pages) if width == "desktop" else 0)
     assert images >= 12  # the gallery's thumbnails at least
     assert set(HEAVIER_PAGES) <= {relative(site, html) for html in pages}
     assert not problems
