@@ -13,6 +13,17 @@ BUILDDIR    ?= build
 SPHINXOPTS  ?=
 # Warnings are errors, every problem is reported before stopping, broken references warn.
 SPHINXFLAGS := -W --keep-going -n $(SPHINXOPTS)
+# The inner loop (README.md, "Checking one change quickly"); the other examples keep the
+# outputs of their last run:
+#   make html EXAMPLE=plot_foo    runs only the examples whose path matches this regular
+#                                 expression (sphinx-gallery's filename_pattern)
+#   make html doctest PROSE=1     runs no example (plot_gallery=0): for a page of docs/
+ifdef EXAMPLE
+SPHINXFLAGS += -D 'sphinx_gallery_conf.filename_pattern=$(EXAMPLE)'
+endif
+ifeq ($(PROSE),1)
+SPHINXFLAGS += -D plot_gallery=0
+endif
 VENV        := .venv
 BOOTSTRAP   ?= python3
 # Sphinx 9.0 and matplotlib 3.11 need Python 3.11 or newer.
