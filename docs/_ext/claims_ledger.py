@@ -11,27 +11,39 @@ evidence) when a verdict is not the recorded one. It renders, as docutils nodes:
     ```{claims-ledger} not-judged   the article's sentences no code can test
     ```{claims-ledger} tools        the code of the tools the evidence uses
 
-The page that holds the directive is read again at every build, so its verdicts are
-always those of the installed torch. The code blocks it shows are classed
-``guide-executed``: the directive ran them in this build.
+The page that holds the directive is read again whenever what its verdicts depend on
+has changed (:func:`inputs`): the environment ``guide`` fingerprints (torch, Python,
+``requirements.txt``, ``conf.py``), the code of the ledger and of this module, and the
+article's code the evidence runs. So its verdicts are always those of the installed
+torch, and a build with nothing changed neither judges the claims again nor imports
+torch: the ledger's modules, which import torch, are imported when a page is read. The
+code blocks it shows are classed ``guide-executed``: the directive ran them when the
+page was last read.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
 import inspect
+import json
 import platform
 import textwrap
+from pathlib import Path
 
-import torch
+import article_quote
+import guide
 from docutils import nodes
-from ledger import evidence, harness, rules
 from ledger.claims import NOT_TESTABLE
-from ledger.judge import VerdictChanged, count, judge
-from ledger.labels import LABELS
 from sphinx import addnodes
 from sphinx.errors import SphinxError
 from sphinx.util.docutils import SphinxDirective
+
+HERE = Path(__file__).resolve().parent
+# The code the verdicts come from: this module, the ledger package, and the module that
+# reads the article's code out of the examples.
+CODE = (Path(__file__).resolve(), *sorted((HERE / "ledger").glob("*.py")),
+        Path(article_quote.__file__).resolve())
 
 PARTS = ("table", "evidence", "not-judged", "tools")
 COLUMNS = (("claim", "#", 2), ("the article says", "the article says", 60),
@@ -76,6 +88,8 @@ _JUDGED: list | None = None
 
 def judged_claims() -> list:
     """Every claim judged, once per build process."""
+    from ledger.judge import VerdictChanged, judge  # imports torch: only when judging
+
     global _JUDGED
     if _JUDGED is None:
         try:
@@ -125,6 +139,8 @@ def _helpers(function, module) -> list:
 
 
 def _rule_words(key: str) -> str:
+    from ledger import rules
+
     return " ".join(inspect.getdoc(getattr(rules, key)).split())
 
 
@@ -147,6 +163,9 @@ class ClaimsLedger(SphinxDirective):
     # --- the table ---------------------------------------------------------------
 
     def table(self, judged) -> list[nodes.Node]:
+        import torch  # imported by the evidence already
+        from ledger.judge import count
+
         stamp = nodes.paragraph(classes=["guide-stamp"])
         stamp += _text("Verdicts computed at build time by torch ",
                        nodes.literal(text=torch.__version__), " on Python ",
@@ -206,6 +225,9 @@ class ClaimsLedger(SphinxDirective):
         return every
 
     def entry(self, j) -> nodes.container:
+        from ledger import evidence, rules
+        from ledger.labels import LABELS
+
         entry = nodes.container(ids=[f"evidence-{j.number}"], classes=["claim-evidence"])
         heading = nodes.paragraph()
         heading += nodes.reference("", f"{j.number}.", refid=f"claim-{j.number}")
@@ -246,6 +268,8 @@ class ClaimsLedger(SphinxDirective):
         return items
 
     def tools(self) -> nodes.Node:
+        from ledger import harness
+
         functions = [f for _, f in inspect.getmembers(harness, inspect.isfunction)
                      if f.__module__ == harness.__name__]
         functions.sort(key=lambda f: f.__code__.co_firstlineno)
@@ -257,9 +281,31 @@ class ClaimsLedger(SphinxDirective):
         return folded
 
 
+def inputs(confdir: Path) -> str:
+    """A digest of what the verdicts depend on besides the page (see the module)."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(guide.fingerprint(confdir), sort_keys=True).encode())
+    for path in CODE:
+        digest.update(f"\0{path.name}\0".encode() + path.read_bytes())
+    for n in article_quote.NUMBERS:
+        digest.update(f"\0article {n}\0{article_quote.article_code(n)}".encode())
+    return digest.hexdigest()
+
+
 def read_again(app, env, added, changed, removed) -> list[str]:
-    """The ledger's page is read at every build: its verdicts are this torch's."""
-    return sorted(getattr(env, "claims_ledger_docs", set()) - set(removed))
+    """The ledger's pages, when what their verdicts depend on has changed since they were
+    read (:func:`inputs`)."""
+    docs = getattr(env, "claims_ledger_docs", set()) - set(removed)
+    if not docs or getattr(env, "claims_ledger_inputs", None) == inputs(Path(app.confdir)):
+        return []
+    return sorted(docs)
+
+
+def remember_inputs(app, env) -> None:
+    """After reading: the inputs the ledger's pages were read with (read again above
+    when they differed, so they are the current ones)."""
+    if getattr(env, "claims_ledger_docs", set()):
+        env.claims_ledger_inputs = inputs(Path(app.confdir))
 
 
 def purge(app, env, docname) -> None:
@@ -277,6 +323,7 @@ def setup(app):
     app.add_node(details, html=(visit_details, depart_details), **others)
     app.add_node(summary, html=(visit_summary, depart_summary), **others)
     app.connect("env-get-outdated", read_again)
+    app.connect("env-updated", remember_inputs)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -23,9 +23,24 @@ This extension
   a file of the installed packages or of the standard library becomes its path inside
   them (``torch/nn/modules/linear.py``), the example's own path its file name, so
   that no page holds the folder it was built in;
-* gives :func:`expected_failures`: each declared example's error as its page shows it.
+* gives :func:`expected_failures`: each declared example's error as its page shows it;
+* caches a checked crash as sphinx-gallery caches an example that ran to its end (see
+  below), so that a build with nothing changed runs no example.
 
-sphinx-gallery never caches a failing example, so these examples run on every build.
+**The cache.** sphinx-gallery (0.22.1) writes ``<example>.py.md5`` beside its copy of
+an example only when the example ran to its end (``gen_rst.execute_script``); an
+example that raised has none, so sphinx-gallery runs it again at every build, and the
+pages it rewrites are read and written again. Once the crash has matched its
+declaration, this extension writes that file itself, with sphinx-gallery's own digest
+(``utils.get_md5sum``). The example then runs again exactly when sphinx-gallery runs
+a cached example again: when its source changes, or when ``guide`` deletes every
+``.md5`` because the environment changed (torch, Python, ``requirements.txt``,
+``conf.py``, where ``expected_crashes`` is declared). A build that reuses the crash
+checks the error its page shows against the declaration again, and leaves the example
+out of sphinx-gallery's ``expected_failing_examples`` for that build: it did not run,
+so sphinx-gallery would otherwise report it as "expected to fail, but not failing".
+``tests/test_upstream_canaries.py`` fails when sphinx-gallery caches a failed example
+itself; this cache can then go.
 """
 
 from __future__ import annotations
@@ -36,6 +51,7 @@ import sysconfig
 from pathlib import Path
 
 from sphinx.errors import ExtensionError
+from sphinx_gallery.utils import get_md5sum
 
 # A frame line of a traceback, as traceback.format_list writes it.
 FRAME = re.compile(r'^ *File "([^"]+)", line \d+', re.MULTILINE)
@@ -125,10 +141,14 @@ def portable(formatted: str, example: Path) -> str:
 
 
 def check_and_rewrite(app) -> None:
-    """After the examples ran: the declared error, or a failed build; portable pages."""
+    """After the examples ran: the declared error, or a failed build; portable pages;
+    the checked crash cached, a cached one checked on its page (see the module)."""
     gallery_conf = app.config.sphinx_gallery_conf
     failing = {Path(p).resolve(): p for p in gallery_conf["failing_examples"]}
     passing = {Path(p).resolve() for p in gallery_conf["passing_examples"]}
+    # sphinx-gallery's copies of the examples it did not run, its .md5 being current
+    # (a gallery_conf without the list ran none from its cache).
+    cached = {Path(p).resolve() for p in gallery_conf.get("stale_examples", ())}
     for relative, (type_name, pattern) in app.config.expected_crashes.items():
         source = _source(app, relative)
         if source is None:
@@ -137,6 +157,10 @@ def check_and_rewrite(app) -> None:
             raise ExtensionError(
                 f"{relative} was expected to raise {type_name}, and ran to its end"
             )
+        page = _page(app, relative)
+        if page.with_suffix(".py").resolve() in cached:
+            _reuse(app, relative, source, page)
+            continue
         if source not in failing:
             continue  # not executed in this build (not selected by filename_pattern)
         key = failing[source]
@@ -149,11 +173,47 @@ def check_and_rewrite(app) -> None:
             )
         fixed = portable(formatted, source)
         gallery_conf["failing_examples"][key] = fixed
-        page = _page(app, relative)
         text = page.read_text(encoding="utf-8")
         new = portable(text, source)
         if new != text:
             page.write_text(new, encoding="utf-8")
+        _md5_file(page).write_text(get_md5sum(source, mode="t"))
+
+
+def _md5_file(page: Path) -> Path:
+    """sphinx-gallery's cache file for the example of ``page``: ``<example>.py.md5``
+    beside its copy of the example (whose digest, in text mode, is the source's)."""
+    return page.with_suffix(".py.md5")
+
+
+def _reuse(app, relative: str, source: Path, page: Path) -> None:
+    """A crash that sphinx-gallery did not run again: its page must still show the
+    declared error; the example is not expected to fail in a build where it did not run."""
+    type_name, pattern = app.config.expected_crashes[relative]
+    shown = _shown(page)
+    if shown is None or not matches(shown, type_name, pattern):
+        _md5_file(page).unlink(missing_ok=True)  # it runs again at the next build
+        raise ExtensionError(
+            f"{relative}: its cached page shows {shown!r}, not {type_name} matching "
+            f"{pattern!r}; run the build again to run the example again"
+        )
+    gallery_conf = app.config.sphinx_gallery_conf
+    src_dir = Path(gallery_conf.get("src_dir", app.srcdir))
+    gallery_conf["expected_failing_examples"] = {
+        path for path in gallery_conf["expected_failing_examples"]
+        if (src_dir / path).resolve() != source
+    }
+
+
+def _shown(page: Path) -> str | None:
+    """The error that ends the traceback on ``page`` (None: no traceback there)."""
+    if not page.is_file():
+        return None
+    blocks = PYTB.findall(page.read_text(encoding="utf-8"))
+    if not blocks:
+        return None
+    traceback = "\n".join(line[4:] for line in blocks[-1].rstrip("\n").splitlines())
+    return exception_part(traceback)
 
 
 def expected_failures(app) -> dict[str, str]:
@@ -168,11 +228,10 @@ def expected_failures(app) -> dict[str, str]:
         page = _page(app, relative)
         if page is None or not page.is_file():
             continue
-        blocks = PYTB.findall(page.read_text(encoding="utf-8"))
-        if not blocks:
+        shown = _shown(page)
+        if shown is None:
             raise ExtensionError(f"{page}: no traceback on the page of an expected crash")
-        traceback = "\n".join(line[4:] for line in blocks[-1].rstrip("\n").splitlines())
-        errors[relative] = exception_part(traceback)
+        errors[relative] = shown
     return errors
 
 
