@@ -233,3 +233,22 @@ def test_sphinx_gallery_reports_an_expected_failure_that_did_not_run_as_not_fail
     assert (as_expected, unexpectedly, not_failing) == (set(), set(), {example})
     gallery_conf["expected_failing_examples"] = set()
     assert gen_gallery._parse_failures(gallery_conf) == (set(), set(), set())
+
+
+def test_sphinx_gallery_replaces_a_gallery_zip_that_normalize_zips_rewrote(tmp_path):
+    """Fix: ``normalize_zips`` puts back the modification time of a zip that ends the build
+    with the bytes it started with (sphinx-gallery 0.22.1 writes the gallery's zips at every
+    build and keeps the old file only when its new zip has the same bytes, which a zip with
+    fixed times never has; Sphinx would then read the gallery's index again)."""
+    example = tmp_path / "plot_a.py"
+    example.write_text("x = 1\n")
+    archive = tmp_path / "gallery.zip"
+    sphinx_gallery.utils.zip_files([example], archive, tmp_path)
+    kept = archive.read_bytes()
+    sphinx_gallery.utils.zip_files([example], archive, tmp_path)
+    assert archive.read_bytes() == kept  # the control: the same files give the same bytes
+    markup_fixes.rebuild_zip(archive)  # what the fix leaves: one fixed time
+    fixed = archive.read_bytes()
+    assert fixed != kept
+    sphinx_gallery.utils.zip_files([example], archive, tmp_path)
+    assert archive.read_bytes() == kept  # replaced: the next build's fix writes it again

@@ -57,7 +57,12 @@ Two fixes are to what sphinx-gallery runs and writes:
   prints.
 * **sphinx-gallery 0.22.1, ``gen_gallery``** writes the zips of an example's downloads
   with the files' modification times: they are rewritten with one fixed time, so that
-  two builds give the same bytes.
+  two builds give the same bytes. sphinx-gallery writes the zips of a whole gallery
+  (``downloads.generate_zipfiles``) at every build and keeps the old file only when
+  its own new zip has the same bytes, which a zip with fixed times never has: a zip
+  that ends up with the bytes it had before the build gets its former modification
+  time back, or Sphinx would read the gallery's index again (it links the zip) and
+  write it again, at every build.
 
 One fix is to a download rather than to the pages:
 
@@ -73,9 +78,11 @@ One fix is to a download rather than to the pages:
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import json
+import os
 import posixpath
 import re
 import zipfile
@@ -333,8 +340,31 @@ def notebooks_without_raw_refs(app) -> None:
             rebuild_zip(archive)
 
 
+def _zips(app) -> dict[Path, tuple[str, int]]:
+    """Every gallery zip: the sha256 of its bytes and its modification time (ns)."""
+    return {
+        archive: (hashlib.sha256(archive.read_bytes()).hexdigest(), archive.stat().st_mtime_ns)
+        for gallery in gallery_dirs(app) if gallery.is_dir()
+        for archive in sorted(gallery.rglob("*.zip"))
+    }
+
+
+def remember_zips(app) -> None:
+    """Before sphinx-gallery writes the zips: what they hold and when they were written."""
+    app.markup_fixes_zips = _zips(app)
+
+
 def normalize_zips(app) -> None:
-    """Give every entry of the gallery's zips the same time (runs after sphinx-gallery)."""
+    """Give every entry of the gallery's zips the same time (runs after sphinx-gallery);
+    a zip with the bytes it had before the build keeps its modification time."""
+    _normalize_zips(app)
+    before = getattr(app, "markup_fixes_zips", {})
+    for archive, (digest, written) in _zips(app).items():
+        if archive in before and before[archive][0] == digest and before[archive][1] != written:
+            os.utime(archive, ns=(archive.stat().st_atime_ns, before[archive][1]))
+
+
+def _normalize_zips(app) -> None:
     for gallery in gallery_dirs(app):
         for archive in gallery.rglob("*.zip"):
             with zipfile.ZipFile(archive) as old:
@@ -390,6 +420,7 @@ def setup(app):
     # After sphinx-gallery writes the notebooks and zips (priority 500), before
     # normalize_zips (900).
     app.connect("builder-inited", notebooks_without_raw_refs, priority=800)
+    app.connect("builder-inited", remember_zips, priority=400)  # before sphinx-gallery
     app.connect("builder-inited", normalize_zips, priority=900)
     app.connect("config-inited", compile_examples_under_base_name)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

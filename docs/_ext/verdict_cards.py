@@ -4,14 +4,20 @@ An example that draws no figure would get sphinx-gallery's placeholder thumbnail
 gets a card showing its title instead (the title states the finding), drawn with
 matplotlib, with fixed metadata so two builds give the same bytes. Runs on every build,
 after sphinx-gallery has written the gallery (it regenerates only the pages of the
-examples it re-runs; drawing a card is idempotent).
+examples it re-runs, and writes its placeholder over the card when it does). A card is
+drawn only when it would differ from the thumbnail there: ``<thumb>.card`` records the
+digest of what it was drawn from (the title, this module, matplotlib's version) and of
+the PNG it wrote, so a build with nothing changed draws none and imports no matplotlib.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 import textwrap
+from importlib.metadata import version
 from pathlib import Path
 
 from guide import gallery_dirs
@@ -102,7 +108,25 @@ def install_verdict_cards(app) -> None:
                 raise ValueError(f"{page}: no example title for its verdict card")
             thumb = page.parent / "images" / "thumb" / f"sphx_glr_{name}_thumb.png"
             thumb.parent.mkdir(parents=True, exist_ok=True)
-            _write_if_changed(thumb, draw_card(title.group(1).strip()))
+            _install(thumb, title.group(1).strip())
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _install(thumb: Path, title: str) -> None:
+    """Draw the card for ``title`` into ``thumb`` unless the card there is that one."""
+    drawn_from = _sha256(json.dumps(
+        [title, _sha256(Path(__file__).read_bytes()), version("matplotlib")]).encode())
+    record = thumb.with_name(thumb.name + ".card")
+    if thumb.is_file() and record.is_file():
+        known = json.loads(record.read_text())
+        if known == {"drawn_from": drawn_from, "png": _sha256(thumb.read_bytes())}:
+            return
+    png = draw_card(title)
+    _write_if_changed(thumb, png)
+    record.write_text(json.dumps({"drawn_from": drawn_from, "png": _sha256(png)}) + "\n")
 
 
 def setup(app):
