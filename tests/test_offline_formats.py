@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 import zipfile
 from pathlib import Path
@@ -9,6 +10,7 @@ from urllib.parse import unquote
 from xml.etree import ElementTree
 
 from browser import search
+from docutils import nodes
 from helpers import MYTHS_PAGE, soup
 
 # Attributes through which a browser loads something by itself (a plain <a href> is a
@@ -141,3 +143,30 @@ def test_every_example_page_offers_its_script_and_notebook_and_a_zip_of_both(sit
             zipped = {info.filename: archive.read(info) for info in archive.infolist()}
         assert sorted(zipped) == [f"{stem}.ipynb", f"{stem}.py"], stem
         assert zipped == {name: by_name[name].read_bytes() for name in zipped}, stem
+
+
+# A raw HTML link to a page names its .html file, which the single page does not have and
+# the EPUB names .xhtml: Sphinx links only the nodes it generates for each builder.
+RAW_PAGE_LINK = re.compile(r"""href=["'][^"'#:]*\.html""")
+
+
+def raw_html(doctrees: Path) -> list[tuple[str, str]]:
+    """(page, text) of every raw HTML node of the site's pages."""
+    found = []
+    for doctree in sorted(doctrees.rglob("*.doctree")):
+        tree = pickle.loads(doctree.read_bytes())
+        page = doctree.relative_to(doctrees).with_suffix("").as_posix()
+        found += [(page, raw.astext()) for raw in tree.findall(nodes.raw)
+                  if "html" in raw.get("format", "").split()]
+    return found
+
+
+def test_no_raw_html_links_to_a_page_that_the_single_page_and_the_epub_lack(site):
+    doctrees = site.root / "build" / "doctrees"
+    pages = len(list(doctrees.rglob("*.doctree")))
+    raws = raw_html(doctrees)
+    links = [(page, link) for page, text in raws for link in RAW_PAGE_LINK.findall(text)]
+    print(f"\n{pages} pages, {len(raws)} raw HTML nodes, {len(links)} links to a page")
+    assert pages >= 40 and len(raws) >= 3  # sphinx-gallery's tag lists at least
+    assert not links, links
+    assert RAW_PAGE_LINK.findall('<a href="../reference/keys.html#k">')  # the scan can find one

@@ -119,27 +119,24 @@ def test_sphinx_gallery_zips_keep_the_files_times():
     assert "ZipInfo" not in source and "date_time" not in source
 
 
-# ---- Sphinx's single page and EPUB, built from a two-page project without the fixes ---
+# ---- Sphinx's single page, built from a two-page project without the fixes -----------
 
 PAGES = {
     "conf.py": 'html_theme = "basic"\nproject = "canary"\n',
     "index.rst": "Canary\n======\n\n.. toctree::\n\n   a\n   b\n",
     "a.rst": ".. _a-label:\n\nPage A\n======\n\nConclusion\n----------\n\nText.\n",
-    "b.rst": (
-        "Page B\n======\n\nSee :ref:`a-label`.\n\n.. raw:: html\n\n"
-        '   <a href="a.html#conclusion">raw</a>\n\nConclusion\n----------\n\nText.\n'
-    ),
+    "b.rst": "Page B\n======\n\nSee :ref:`a-label`.\n\nConclusion\n----------\n\nText.\n",
 }
 
 
 @pytest.fixture(scope="module")
 def plain_sphinx(tmp_path_factory) -> dict[str, Path]:
-    """The output folders of Sphinx's ``singlehtml`` and ``epub`` builders (in process)."""
+    """The output folder of Sphinx's ``singlehtml`` builder (in process)."""
     source = tmp_path_factory.mktemp("plain-sphinx")
     for name, text in PAGES.items():
         (source / name).write_text(text, encoding="utf-8")
     built = {}
-    for builder in ("singlehtml", "epub"):
+    for builder in ("singlehtml",):
         app = SphinxTestApp(builder, srcdir=source, freshenv=True)
         try:
             app.build()
@@ -157,15 +154,6 @@ def test_sphinx_single_page_repeats_ids_and_doubles_anchors(plain_sphinx):
     assert markup_fixes.DOUBLE_ANCHOR.match("#document-a#a-label").groups() == ("a", "a-label")
 
 
-def test_sphinx_single_page_keeps_raw_links_to_pages_it_does_not_write(plain_sphinx):
-    """Fix: ``single_page_anchors`` (raw HTML links to a page become its anchor)."""
-    folder = plain_sphinx["singlehtml"]
-    assert 'href="a.html#conclusion"' in (folder / "index.html").read_text(encoding="utf-8")
-    assert not (folder / "a.html").exists()
-    assert markup_fixes.RAW_PAGE_LINK.search('href="a.html#conclusion"').groups() == (
-        "a", "#conclusion")
-
-
 def test_sphinx_single_page_links_an_index_and_a_search_it_does_not_write(plain_sphinx):
     """Fix: ``single_page_without_missing_pages`` (``hasdoc`` denies them)."""
     folder = plain_sphinx["singlehtml"]
@@ -173,13 +161,6 @@ def test_sphinx_single_page_links_an_index_and_a_search_it_does_not_write(plain_
     for name in ("genindex", "search"):
         assert re.search(rf'<link rel="(index|search)" [^>]*href="{name}\.html"', page), name
         assert not (folder / f"{name}.html").exists()
-
-
-def test_sphinx_epub_keeps_raw_links_to_html_pages(plain_sphinx):
-    """Fix: ``epub_page_links`` (``a.html`` to ``a.xhtml``)."""
-    folder = plain_sphinx["epub"]
-    assert 'href="a.html#conclusion"' in (folder / "b.xhtml").read_text(encoding="utf-8")
-    assert (folder / "a.xhtml").exists() and not (folder / "a.html").exists()
 
 
 # ---- sphinx-gallery's cache and failing examples (docs/_ext/expected_crash.py) --------

@@ -31,13 +31,13 @@ maintain, it is corrected here, each fix naming its upstream cause:
 * **Sphinx 9.0 ``singlehtml``** puts every page into one document, so ids repeat (each
   example has a "Conclusion" section), a reference to a label on another page becomes
   ``#document-page#label`` (two ``#``; Sphinx's own ``fix_refuris`` that undid this is
-  deprecated and no longer called), raw HTML links still name ``page.html`` files that
-  the single page does not have, and ``<link rel="index">``/``rel="search"`` point to
-  ``genindex.html`` and ``search.html``, which that builder does not write. Each is
+  deprecated and no longer called), and ``<link rel="index">``/``rel="search"`` point
+  to ``genindex.html`` and ``search.html``, which that builder does not write. Each is
   rewritten to the single page's own anchors; in the navigation, which Sphinx renders
-  apart from the page, too.
-* **Sphinx 9.0 ``epub``** writes pages as ``.xhtml``, but raw HTML links (the claims
-  ledger's table) still name ``page.html``: they are rewritten to ``page.xhtml``.
+  apart from the page, too. (Raw HTML links to ``page.html``, which neither the single
+  page nor the EPUB's ``.xhtml`` pages would have, are not fixed but avoided: the site's
+  own extensions render docutils nodes, which every builder links; tests/
+  test_offline_formats.py fails on a raw HTML link to a page.)
 
 Two fixes are to upstream styles, in ``docs/_static/markup-fixes.css`` (added here):
 
@@ -83,7 +83,6 @@ import html
 import io
 import json
 import os
-import posixpath
 import re
 import zipfile
 from pathlib import Path
@@ -155,7 +154,6 @@ def navigation_without_switch_role(app, pagename, templatename, context, doctree
 
 
 DOUBLE_ANCHOR = re.compile(r"^#document-([^#]+)#(.+)$")
-RAW_PAGE_LINK = re.compile(r'href="([^"#:]+)\.html(#[^"]*)?"')
 
 
 def _pages(node, page: str):
@@ -190,8 +188,8 @@ def single_page_anchors(app, doctree, docname: str) -> None:
         if isinstance(node, nodes.reference):
             _fix_reference(node, page, renamed)
         elif isinstance(node, nodes.raw) and "html" in node.get("format", "").split():
-            text = RAW_PAGE_LINK.sub(lambda m: _single_page_link(app, page, m), node.astext())
-            node.children = [nodes.Text(RAW_ID.sub(lambda m: _first_id(m, seen), text))]
+            text = RAW_ID.sub(lambda m: _first_id(m, seen), node.astext())
+            node.children = [nodes.Text(text)]
 
 
 RAW_ID = re.compile(r"""\sid=(['"])([^'"]+)\1""")
@@ -215,31 +213,6 @@ def _fix_reference(ref, page: str, renamed: dict[tuple[str, str], str]) -> None:
         ref["refuri"] = "#" + renamed.get((target, anchor), anchor)
     elif uri.startswith("#") and (page, uri[1:]) in renamed:
         ref["refuri"] = "#" + renamed[(page, uri[1:])]
-
-
-def epub_page_links(app, doctree, docname: str) -> None:
-    """Raw HTML links to pages of the site name their ``.xhtml`` files in the EPUB."""
-    if app.builder.name != "epub":
-        return
-    for raw in doctree.findall(nodes.raw):
-        if "html" in raw.get("format", "").split():
-            text = RAW_PAGE_LINK.sub(lambda m: _epub_link(app, docname, m), raw.astext())
-            raw.children = [nodes.Text(text)]
-
-
-def _epub_link(app, page: str, match) -> str:
-    target = posixpath.normpath(posixpath.join(posixpath.dirname(page), match.group(1)))
-    if target not in app.env.all_docs:
-        return match.group(0)
-    return f'href="{match.group(1)}.xhtml{match.group(2) or ""}"'
-
-
-def _single_page_link(app, page: str, match) -> str:
-    target = posixpath.normpath(posixpath.join(posixpath.dirname(page), match.group(1)))
-    if target not in app.env.all_docs:
-        return match.group(0)
-    anchor = (match.group(2) or "")[1:]
-    return f'href="#{anchor or "document-" + target}"'
 
 
 NAV_DOUBLE_ANCHOR = re.compile(r'href="#document-[^"#]+#([^"]+)"')
@@ -416,7 +389,6 @@ def setup(app):
     app.connect("html-page-context", navigation_without_switch_role, priority=900)
     app.connect("html-page-context", single_page_without_missing_pages)
     app.connect("doctree-resolved", single_page_anchors)
-    app.connect("doctree-resolved", epub_page_links)
     # After sphinx-gallery writes the notebooks and zips (priority 500), before
     # normalize_zips (900).
     app.connect("builder-inited", notebooks_without_raw_refs, priority=800)
