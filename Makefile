@@ -110,7 +110,8 @@ lint: $(DEV_ENV)  ## sphinx-lint, ruff, codespell, actionlint, and no network ta
 TEST_WORKERS ?= auto
 
 test: lint  ## Lint, then run the test suite (builds the site in temporary folders)
-	$(PY) -m pytest -c tests/pytest.ini -rs --durations=25 -n $(TEST_WORKERS) --dist worksteal tests
+	$(PY) -m pytest -c tests/pytest.ini -rs --durations=25 -n $(TEST_WORKERS) --dist worksteal \
+	  --junitxml=$(BUILDDIR)/test-report.xml tests
 
 rehearse: $(DEV_ENV)  ## Build as .readthedocs.yaml says in a new venv, then crawl it over HTTP
 	$(PY) .ci/rehearse_readthedocs.py $(REHEARSEOPTS)

@@ -143,13 +143,30 @@ def measure(runs: int, test_runs: int, work: Path) -> dict:
         built = project
 
     for _ in range(test_runs):
-        seconds, result = timed_make(new_project(work), "test")
+        tested = new_project(work)
+        seconds, result = timed_make(tested, "test")
         record("make test", seconds)
         notes["tests in make test"] = re.findall(r"(\d+ passed.*?) in ", output_of(result))[-1]
+        for name, cost in test_costs(tested / "build" / "test-report.xml").items():
+            record(f"make test, {name} (its tests' seconds)", cost)
 
     medians = {name: statistics.median(values) for name, values in figures.items()}
     return {"runs": runs, "test_runs": test_runs, "seconds": medians, "all_seconds": figures,
             "notes": notes, "bytes": page_bytes(built / "build" / "html")}
+
+
+def test_costs(report: Path) -> dict[str, float]:
+    """Seconds spent in each test file (setup, call and teardown of its tests, whichever
+    pytest process ran them), from the JUnit report of ``make test``, costliest first."""
+    from xml.etree import ElementTree
+
+    costs: dict[str, float] = {}
+    for case in ElementTree.parse(report).iter("testcase"):
+        name = case.get("classname", "").split(".")[0] + ".py"
+        costs[name] = costs.get(name, 0.0) + float(case.get("time", 0))
+    if not costs:
+        raise SystemExit(f"bench: no test in {report}")
+    return dict(sorted(costs.items(), key=lambda item: -item[1]))
 
 
 def peer_build(project: Path, work: Path) -> float:
