@@ -175,16 +175,26 @@ def actions(found: list[Step], values: dict[str, str], new_file: re.Pattern) -> 
     return done
 
 
-def example_plan(text: str) -> tuple[str, list[Action]]:
-    """The sub-gallery the new example goes in, and what "Adding an example" says to do."""
-    found = steps(text, EXAMPLE_SECTION)
-    galleries = named_folders([c for s in found for c in s.code], "examples")
-    values = {"gallery": galleries[0], **NEW_EXAMPLE}
-    plan = actions(found, values, re.compile(r"examples/[^`\s]*<\w+>[^`\s]*\.py"))
+def created_first(text: str, section: str, top: str, folder: str, new: dict, what: str,
+                  suffix: str) -> tuple[list[str], list[Action], Path]:
+    """The folders under ``top`` that a section's steps name, what its steps say to do,
+    and the file the first of them creates (it creates one, first)."""
+    found = steps(text, section)
+    folders = named_folders([c for s in found for c in s.code], top)
+    values = {folder: folders[0], **new}
+    pattern = re.compile(rf"{top}/[^`\s]*<\w+>[^`\s]*{re.escape(suffix)}")
+    plan = actions(found, values, pattern)
     kinds = [a.kind for a in plan]
     if kinds.count("create") != 1 or kinds[0] != "create":
-        raise StepError(f"the first thing to do is to create the example, once: {kinds}")
-    path = Path(plan[0].args[0])
+        raise StepError(f"the first thing to do is to create the {what}, once: {kinds}")
+    return folders, plan, Path(plan[0].args[0])
+
+
+def example_plan(text: str) -> tuple[str, list[Action]]:
+    """The sub-gallery the new example goes in, and what "Adding an example" says to do."""
+    galleries, plan, path = created_first(
+        text, EXAMPLE_SECTION, "examples", "gallery", NEW_EXAMPLE, "example", ".py")
+    kinds = [a.kind for a in plan]
     if path.parts[:1] != ("examples",) or len(path.parts) != 3 or path.parent.name not in galleries:
         raise StepError(f"{path} is not in a sub-gallery the steps name ({galleries})")
     if not re.fullmatch(r"plot_\w+\.py", path.name):
@@ -216,14 +226,9 @@ def example_pattern(action: Action) -> str | None:
 
 def page_plan(text: str) -> tuple[str, list[Action]]:
     """The section the new page goes in, and what "Adding a page" says to do."""
-    found = steps(text, PAGE_SECTION)
-    sections = named_folders([c for s in found for c in s.code], "docs")
-    values = {"section": sections[0], **NEW_PAGE}
-    plan = actions(found, values, re.compile(r"docs/[^`\s]*<\w+>[^`\s]*\.md"))
+    sections, plan, path = created_first(
+        text, PAGE_SECTION, "docs", "section", NEW_PAGE, "page", ".md")
     kinds = [a.kind for a in plan]
-    if kinds.count("create") != 1 or kinds[0] != "create":
-        raise StepError(f"the first thing to do is to create the page, once: {kinds}")
-    path = Path(plan[0].args[0])
     if path.parent != Path("docs", sections[0]) or not (ROOT / path.parent / "index.md").is_file():
         raise StepError(f"{path} is not in a section of docs/ with its index.md")
     builds = [set(a.args) for a in plan if a.kind == "build"]
