@@ -28,22 +28,22 @@ from urllib.parse import unquote, urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_ARTICLE = ROOT.parent / "shared" / "source-article.md"
-# A copy of these is a fresh checkout as far as the build and the tests are concerned.
-PROJECT_FILES = ("conf.py", "Makefile", "requirements.txt", "docs", "examples", "tests", ".ci")
-GENERATED = shutil.ignore_patterns("auto_examples", "__pycache__", "sg_execution_times.rst")
 MYTHS_PAGE = "auto_examples/article/plot_article_example3_backward_succeeds.html"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def copy_project(dst: Path) -> Path:
-    """Copy the sources of the project (not its generated files) into ``dst``."""
-    for name in PROJECT_FILES:
+    """Copy what a fresh checkout has: the files git tracks, and new files it does not
+    ignore, as they are in the working tree (not .venv, build/ or generated pages)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    for name in filter(None, listed):
         src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dst / name, ignore=GENERATED)
-        else:
-            dst.mkdir(parents=True, exist_ok=True)
+        if src.is_file():  # a tracked file deleted in the working tree is not copied
+            (dst / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst / name)
     return dst
 
