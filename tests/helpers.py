@@ -55,8 +55,19 @@ def make(project: Path, target: str, *args: str, env: dict | None = None):
                           env={**os.environ, **(env or {})})
 
 
+# Sphinx colours its log where CI is true (sphinx.util.console.terminal_supports_colour),
+# as on GitHub and in .ci/run: the tests read the words.
+COLOUR = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def plain(text: str) -> str:
+    """``text`` without terminal colour codes."""
+    return COLOUR.sub("", text)
+
+
 def output_of(result) -> str:
-    return result.stdout + result.stderr
+    """What a command printed, stdout then stderr, without terminal colour codes."""
+    return plain(result.stdout + result.stderr)
 
 
 # Every build of the site in the tests claims the same date (2026-01-01: Sphinx puts

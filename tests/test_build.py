@@ -23,6 +23,7 @@ from helpers import (
     examples_executed,
     make,
     output_of,
+    plain,
     soup,
 )
 from sphinx.errors import ExtensionError
@@ -133,9 +134,9 @@ def test_a_second_make_html_with_nothing_changed_reads_writes_and_runs_nothing(s
                  env={**SITE_ENV, "PYTHONPROFILEIMPORTTIME": "1"})
     seconds = time.monotonic() - started
     assert again.returncode == 0, output_of(again)[-5000:]
-    assert "no targets are out of date." in again.stdout, again.stdout[-3000:]
+    assert "no targets are out of date." in plain(again.stdout), output_of(again)[-3000:]
     nothing = {"outdated": 0, "read": 0, "written": 0, "executed": 0}
-    assert work_done(again.stdout) == nothing, f"{seconds:.1f} s"
+    assert work_done(plain(again.stdout)) == nothing, f"{seconds:.1f} s"
     modules = imported(again.stderr)
     assert len(modules) > 500 and "sphinx" in modules, again.stderr[-3000:]  # it reported
     assert not {m for m in modules if m == "torch" or m.startswith("torch.")}, f"{seconds:.1f} s"
@@ -220,7 +221,8 @@ def test_a_checked_crash_is_reused_until_its_example_or_its_environment_changes(
 
     unchanged = make(mini_project, "html", env={"PYTHONPROFILEIMPORTTIME": "1"})
     assert unchanged.returncode == 0, output_of(unchanged)[-5000:]
-    assert work_done(unchanged.stdout) == {"outdated": 0, "read": 0, "written": 0, "executed": 0}
+    nothing = {"outdated": 0, "read": 0, "written": 0, "executed": 0}
+    assert work_done(plain(unchanged.stdout)) == nothing
     modules = imported(unchanged.stderr)
     assert len(modules) > 500 and "torch" not in modules
 
@@ -271,3 +273,17 @@ def test_a_cached_page_that_shows_another_error_fails_the_build_and_runs_again(t
     with pytest.raises(ExtensionError, match="its cached page shows \"KeyError: 'other'\""):
         expected_crash.check_and_rewrite(app)
     assert not (gallery / "plot_crash.py.md5").exists()
+
+
+def test_a_log_coloured_as_under_ci_is_read_as_its_words(monkeypatch):
+    """Where CI is true (GitHub, .ci/run) Sphinx colours its log; the tests read it plain."""
+    from sphinx.util import console
+
+    monkeypatch.setenv("CI", "true")
+    for name in ("NO_COLOR", "NO_COLOUR"):
+        monkeypatch.delenv(name, raising=False)
+    assert console.terminal_supports_colour()  # the control: Sphinx colours under CI
+    log = ("\x1b[2K\x1b[01mreading sources... \x1b[39;49;00m\n"
+           "\x1b[01mbuild succeeded.\x1b[39;49;00m\n")
+    result = subprocess.CompletedProcess("make", 0, stdout=log, stderr="")
+    assert output_of(result) == "reading sources... \nbuild succeeded.\n"
