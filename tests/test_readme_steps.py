@@ -606,24 +606,19 @@ def test_the_readme_as_it_is_can_be_followed():
     assert [a.kind for a in plan] == ["create", "build", "check"], plan
 
 
-@pytest.mark.parametrize("spoiled", SPOILED_EXAMPLE)
-def test_a_readme_example_step_removed_or_wrong_fails_the_plan(spoiled):
-    text = README.read_text(encoding="utf-8")
-    change, message = SPOILED_EXAMPLE[spoiled]
-    bad = change(text)
-    assert bad != text
-    with pytest.raises(StepError, match=message):
-        example_plan(bad)
+SPOILED = [(example_plan, name, spoil) for name, spoil in SPOILED_EXAMPLE.items()]
+SPOILED += [(page_plan, name, spoil) for name, spoil in SPOILED_PAGE.items()]
 
 
-@pytest.mark.parametrize("spoiled", SPOILED_PAGE)
-def test_a_readme_page_step_removed_or_wrong_fails_the_plan(spoiled):
+@pytest.mark.parametrize(("plan", "spoiled", "spoil"), SPOILED,
+                         ids=[f"{plan.__name__}-{name}" for plan, name, _ in SPOILED])
+def test_a_readme_step_removed_or_wrong_fails_the_plan(plan, spoiled, spoil):
     text = README.read_text(encoding="utf-8")
-    change, message = SPOILED_PAGE[spoiled]
+    change, message = spoil
     bad = change(text)
-    assert bad != text
+    assert bad != text, spoiled
     with pytest.raises(StepError, match=message):
-        page_plan(bad)
+        plan(bad)
 
 
 # ---- The layout section -------------------------------------------------------------
