@@ -14,18 +14,13 @@ The section under the target must hold at least one doctest block. A missing ent
 an entry without a doctest, or an entry for a name the class no longer has is a
 Sphinx warning, so a torch that adds, removes or renames a method fails the build.
 
-The check runs when a reference page is read, or when the torch installed (or this
-module) is not the one the pages were last checked against; a build with nothing
-changed skips it, and imports no torch (:func:`basis`).
+The check runs at every build, once every page is read.
 """
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
+import guide
 from docutils import nodes
-from guide import environment
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -88,51 +83,12 @@ def expected_labels() -> dict[str, dict[str, str]]:
 
 def _has_doctest(section) -> bool:
     return any(
-        block.get("testnodetype") == "doctest" for block in section.findall(nodes.literal_block)
+        guide.test_kind(block) == "doctest" for block in section.findall(nodes.literal_block)
     )
 
 
-def basis() -> dict[str, str]:
-    """What the expected labels are computed from, read without importing torch: the
-    versions of torch and Python (``guide.environment``) and this module's code."""
-    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-    return {**environment(), "api_coverage": code}
-
-
-def reread_when_api_changed(app, env, added, changed, removed) -> list[str]:
-    """Read the pages again when the API differs from the one they were last checked against.
-
-    The check runs only when some page is read; without this, a new torch with
-    unchanged pages would skip it. A clean check made with the same torch and code
-    (:func:`basis`) stands without enumerating the API again.
-    """
-    pages = [docname for docname in PAGES if docname in env.found_docs]
-    if not pages:
-        return []  # a project without the reference pages (the tests' one-page projects)
-    checked = getattr(env, "api_coverage_checked", None)
-    if checked is not None and getattr(env, "api_coverage_basis", None) == basis():
-        return []
-    return [] if checked == expected_labels() else pages
-
-
-def note_pages_read(app, env, docnames) -> None:
-    """Which reference pages this build reads (the check runs when one is)."""
-    env.api_coverage_reading = set(docnames) & set(PAGES)
-
-
 def check_coverage(app, env) -> None:
-    """Warn for every API name without an entry, entry without doctest, or stale entry.
-
-    Runs on ``env-updated``, after every page is read and before the environment is
-    saved, so that a clean result is remembered and a failed one is checked again. A
-    build that read no reference page and whose :func:`basis` is the one of the last
-    clean check has nothing new to check.
-    """
-    reading = getattr(env, "api_coverage_reading", set())
-    env.api_coverage_reading = set()
-    if (not reading and getattr(env, "api_coverage_checked", None) is not None
-            and getattr(env, "api_coverage_basis", None) == basis()):
-        return
+    """Warn for every API name without an entry, entry without doctest, or stale entry."""
     problems = 0
     labels = env.domaindata["std"]["labels"]  # label -> (docname, id, title)
     if not any(docname in env.found_docs for docname in PAGES):
@@ -175,12 +131,8 @@ def check_coverage(app, env) -> None:
                     PAGES[docname],
                     location=docname,
                 )
-    env.api_coverage_checked = None if problems else wanted_labels
-    env.api_coverage_basis = basis()
 
 
 def setup(app):
-    app.connect("env-get-outdated", reread_when_api_changed)
-    app.connect("env-before-read-docs", note_pages_read)
-    app.connect("env-updated", check_coverage)
+    app.connect("env-check-consistency", check_coverage)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -17,6 +17,7 @@ import json
 import re
 from pathlib import Path
 
+import guide
 from docutils import nodes
 from sphinx_gallery.py_source_parser import split_code_and_text_blocks
 
@@ -124,8 +125,7 @@ def mark_quotes(app, doctree) -> None:
 
 
 def _examples_dirs(app) -> list[Path]:
-    dirs = app.config.sphinx_gallery_conf["examples_dirs"]
-    return [Path(app.srcdir, d).resolve() for d in ([dirs] if isinstance(dirs, str) else dirs)]
+    return sorted({source.parents[1] for source, _ in guide.examples(app)})
 
 
 def setup(app):

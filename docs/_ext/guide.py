@@ -1,14 +1,16 @@
-"""Local Sphinx extension of *ModuleDict, corrected*.
+"""What the site's extensions share, each done once, and the example pages' stamp.
 
-* **No stale outputs.** sphinx-gallery re-executes an example only when the example's
-  own source changes (it keeps an ``.md5`` of it). We also fingerprint what produces
-  the outputs: torch and Python versions, ``requirements.txt`` and ``conf.py``. When
-  the fingerprint differs from the one the cached outputs were
-  made with, every cached ``.md5`` is deleted, so every example runs again.
-* **Executed code is marked.** Blocks that ``make doctest`` runs get the class
-  ``guide-executed``, so the tests can prove no Python block on the site goes unrun.
-* **Environment stamp.** Every example page states the torch and Python versions
-  that produced its output, right under its title, followed by its download buttons.
+* :func:`examples`: every example and the page sphinx-gallery writes for it.
+* :func:`title`: an example's title, read from its page.
+* :func:`shown_errors`: the errors an output shows, as Python printed them.
+* :func:`test_kind`: which of ``sphinx.ext.doctest``'s blocks a code block is.
+* :func:`write_zip`: a zip with fixed times, the same bytes at every build.
+* **No stale outputs.** sphinx-gallery runs an example again when its source changes.
+  What else shapes the outputs (torch, Python, ``requirements.txt``, ``conf.py``) is the
+  config value ``guide_environment``: when it changes, Sphinx reads every page again,
+  and every example runs again (its ``.md5`` is deleted).
+* **The stamp.** Every example page says, under its title, which torch and Python
+  produced its output, followed by its download buttons.
 """
 
 from __future__ import annotations
@@ -18,16 +20,92 @@ import json
 import platform
 import re
 import sys
+import zipfile
 from importlib.metadata import version
 from pathlib import Path
 
-from docutils import nodes
+# --- Examples ------------------------------------------------------------------------
 
-FINGERPRINT_FILE = ".environment.json"
-# Files whose content shapes the examples' outputs, relative to the config directory:
-# the build's requirements (requirements.txt; not the tests' or the bench's tools, which
-# change no output) and the configuration. Each example imports only installed packages.
-FINGERPRINTED_FILES = ("requirements.txt", "conf.py")
+
+def _as_list(value) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def examples(app) -> list[tuple[Path, Path]]:
+    """(source, page) of every example: ``examples/<sub>/plot_x.py`` and the reST page
+    sphinx-gallery writes for it, ``docs/auto_examples/<sub>/plot_x.rst``."""
+    conf = app.config.sphinx_gallery_conf
+    found = []
+    for src, out in zip(_as_list(conf["examples_dirs"]), _as_list(conf["gallery_dirs"])):
+        src, out = Path(app.srcdir, src).resolve(), Path(app.srcdir, out)
+        for script in sorted(src.rglob("plot_*.py")):
+            found.append((script, (out / script.relative_to(src)).with_suffix(".rst")))
+    return found
+
+
+def example_of(app, docname: str) -> Path | None:
+    """The source of the example whose page is ``docname`` (None: not an example)."""
+    page = Path(app.srcdir, docname + ".rst")
+    return next((src for src, rst in examples(app) if rst == page), None)
+
+
+TITLE = re.compile(r"^\.\. _sphx_glr_.+?:\n\n+(.+)\n=+\n", re.MULTILINE)
+
+
+def title(page_text: str) -> str:
+    """The title of an example, from the reST page sphinx-gallery wrote."""
+    match = TITLE.search(page_text)
+    if match is None:
+        raise ValueError("no example title on this page")
+    return match.group(1).strip()
+
+
+# --- Errors as the site shows them -------------------------------------------------------
+
+# The line that names an exception, as Python prints it: a builtin ``...Error`` or
+# ``...Exception``, or a dotted name (``torch._dynamo.exc.Unsupported``).
+EXCEPTION = re.compile(r"^((?:[A-Za-z_]\w*\.)+[A-Z]\w*|[A-Z]\w*(?:Error|Exception))(?::|$)")
+
+
+def shown_errors(text: str) -> list[str]:
+    """Each error an output shows: from the line that names it to the next blank line.
+
+    The examples print an error as Python prints a traceback's last part, followed by a
+    blank line (``print("".join(traceback.format_exception_only(error)))``)."""
+    errors, lines = [], [line.expandtabs().rstrip() for line in text.splitlines()]
+    for n, line in enumerate(lines):
+        if EXCEPTION.match(line):
+            end = next((i for i in range(n + 1, len(lines)) if not lines[i]), len(lines))
+            errors.append("\n".join(lines[n:end]))
+    return errors
+
+
+def test_kind(node) -> str | None:
+    """``doctest``, ``testcode`` or ``testoutput`` for the blocks ``make doctest`` runs."""
+    kind = node.get("testnodetype")
+    return kind if kind in ("doctest", "testcode", "testoutput") else None
+
+
+# --- Reproducible files ----------------------------------------------------------------
+
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
+
+
+def write_zip(archive: Path, entries: list[tuple[str, bytes]]) -> None:
+    """Write ``entries`` (name, data) with one fixed time; unchanged bytes stay untouched."""
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as new:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, ZIP_TIME)
+            info.external_attr = 0o644 << 16
+            new.writestr(info, data, zipfile.ZIP_DEFLATED)
+    if not archive.is_file() or archive.read_bytes() != buffer.getvalue():
+        archive.write_bytes(buffer.getvalue())
+
+
+# --- No stale outputs ------------------------------------------------------------------
 
 
 def environment() -> dict[str, str]:
@@ -38,57 +116,32 @@ def environment() -> dict[str, str]:
 def fingerprint(confdir: Path) -> dict[str, str]:
     """What the examples' outputs depend on besides their own source."""
     files = {
-        path.relative_to(confdir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for pattern in FINGERPRINTED_FILES
-        for path in sorted(confdir.glob(pattern))
+        name: hashlib.sha256(Path(confdir, name).read_bytes()).hexdigest()
+        for name in ("requirements.txt", "conf.py")
+        if Path(confdir, name).is_file()
     }
     return {**environment(), "python_build": sys.version, **files}
 
 
-def _as_list(value) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
-
-
-def gallery_dirs(app) -> list[Path]:
-    return [Path(app.srcdir, d) for d in _as_list(app.config.sphinx_gallery_conf["gallery_dirs"])]
-
-
-def example_source(app, docname: str) -> Path:
-    """The script in examples_dirs that sphinx-gallery turned into ``docname``."""
-    conf = app.config.sphinx_gallery_conf
-    for examples, gallery in zip(_as_list(conf["examples_dirs"]), _as_list(conf["gallery_dirs"])):
-        if Path(docname).is_relative_to(gallery) and Path(docname).name.startswith("plot_"):
-            relative = Path(docname).relative_to(gallery)
-            return Path(app.srcdir, examples, relative).with_suffix(".py").resolve()
-    raise ValueError(f"{docname} is not an example page")
-
-
 def invalidate_stale_outputs(app, config) -> None:
-    """Delete sphinx-gallery's cache when the environment's fingerprint has changed."""
-    current = fingerprint(Path(app.confdir))
-    for gallery in gallery_dirs(app):
-        record = gallery / FINGERPRINT_FILE
-        if record.exists() and json.loads(record.read_text()) == current:
-            continue
-        stale = sorted(gallery.rglob("*.md5"))  # sub-galleries included
-        for md5 in stale:
-            md5.unlink()
-        if stale:
-            changed = "first build" if not record.exists() else "environment changed"
-            print(f"guide: {changed}; re-executing every example of {gallery.name}/")
-        gallery.mkdir(parents=True, exist_ok=True)
-        # Written before the examples run: an interrupted build leaves examples
-        # without an .md5, and sphinx-gallery runs those again next time.
-        record.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    """Record the fingerprint; when it changed, every example runs again."""
+    config.guide_environment = fingerprint(Path(app.confdir))
+    record = Path(app.doctreedir, "guide-environment.json")
+    if record.is_file() and json.loads(record.read_text()) == config.guide_environment:
+        return
+    for _, page in examples(app):
+        page.with_suffix(".py.md5").unlink(missing_ok=True)
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(config.guide_environment, sort_keys=True))
 
+
+# --- The stamp -------------------------------------------------------------------------
 
 STAMP = """
 .. rst-class:: guide-stamp
 
 Output produced at build time by torch ``{torch}`` on Python ``{python}``, CPU.
 """
-# The title: a line of text underlined with = right after the page label.
-TITLE = re.compile(r"^\.\. _sphx_glr_.+?:\n\n+.+\n=+\n", re.MULTILINE)
 # sphinx-gallery's "Go to the end to download" note, the first thing on the page.
 DOWNLOAD_NOTE = re.compile(
     r"^\.\. only:: html\n\n    \.\. note::\n"
@@ -101,7 +154,6 @@ DOWNLOADS = re.compile(
     r"  \.\. container:: sphx-glr-footer sphx-glr-footer-example\n(?:\n|    .*\n)*",
     re.MULTILINE,
 )
-
 # sphinx-gallery's button labels repeat the file name; small buttons say what they give.
 BUTTON_LABELS = (
     ("Download Jupyter notebook", "Download notebook (.ipynb)"),
@@ -111,41 +163,35 @@ BUTTON_LABELS = (
 
 
 def add_stamp(app, docname: str, source: list[str]) -> None:
-    """Open every example page with its title, the environment stamp and the downloads.
-
-    sphinx-gallery starts the page with a note pointing to the download buttons at its
-    end; the note goes, and the buttons move under the stamp (styled in guide.css).
-    """
-    in_gallery = any(gallery in Path(app.srcdir, docname).parents for gallery in gallery_dirs(app))
-    if not in_gallery or docname.endswith("/index"):
+    """Open every example page with its title, the stamp and the download buttons."""
+    if example_of(app, docname) is None:
         return
     text = DOWNLOAD_NOTE.sub("", source[0], count=1)
     downloads = DOWNLOADS.search(text)
     if downloads is None:
-        raise ValueError(f"{docname}: no download buttons found to move under the stamp")
+        raise ValueError(f"{docname}: no download buttons to move under the stamp")
     text = text[: downloads.start()] + text[downloads.end() :]
-    title = TITLE.search(text)
-    if title is None:
-        raise ValueError(f"{docname}: no example title found to put the stamp under")
-    stamp = STAMP.format(**environment())
     buttons = downloads.group(0).replace(
-        "sphx-glr-footer sphx-glr-footer-example",
-        "sphx-glr-footer sphx-glr-footer-example guide-downloads",
+        "sphx-glr-footer-example", "sphx-glr-footer-example guide-downloads"
     )
     for long, short in BUTTON_LABELS:
         buttons = re.sub(rf"`{long}: [^<`]+ <", f"`{short} <", buttons)
-    top = stamp + "\n" + buttons
-    source[0] = text[: title.end()] + top + "\n" + text[title.end() :]
+    end = TITLE.search(text).end()
+    stamp = STAMP.format(**environment())
+    source[0] = text[:end] + stamp + "\n" + buttons + "\n" + text[end:]
 
 
 def mark_doctest_blocks(app, doctree) -> None:
-    """Class the blocks of sphinx.ext.doctest's directives, which ``make doctest`` runs."""
+    """Class the blocks ``make doctest`` runs: ``guide-executed`` and ``guide-<kind>``."""
+    from docutils import nodes
+
     for block in doctree.findall(nodes.literal_block):
-        if block.get("testnodetype") in ("doctest", "testcode", "testoutput"):
-            block["classes"].append("guide-executed")
+        if kind := test_kind(block):
+            block["classes"] += ["guide-executed", f"guide-{kind}"]
 
 
 def setup(app):
+    app.add_config_value("guide_environment", {}, "env")
     app.connect("config-inited", invalidate_stale_outputs)
     app.connect("doctree-read", mark_doctest_blocks)
     app.connect("source-read", add_stamp)

@@ -47,48 +47,33 @@ Two fixes are to upstream styles, in ``docs/_static/markup-fixes.css`` (added he
 * **sphinx-gallery 0.22.1, ``sg_gallery.css``** shows a traceback on ``#ffe4e4``, where
   furo's keyword colour falls under WCAG AA's contrast; the light background is lighter.
 
-Two fixes are to what sphinx-gallery runs and writes:
+Three fixes are to what sphinx-gallery writes, by the events it leaves us:
 
-* **sphinx-gallery 0.22.1, ``gen_rst._exec_and_get_memory``** compiles an example's code
-  under the absolute path of its source (``script_vars["src_file"]``), from the example's
-  folder; ``python plot_x.py`` run there compiles it under its base name. Messages that
-  quote the source file (TorchScript's errors do) would carry the build folder: the code
-  is compiled under the base name instead, so the page shows what the reader's run
-  prints.
-* **sphinx-gallery 0.22.1, ``gen_gallery``** writes the zips of an example's downloads
-  with the files' modification times: they are rewritten with one fixed time, so that
-  two builds give the same bytes. sphinx-gallery writes the zips of a whole gallery
-  (``downloads.generate_zipfiles``) at every build and keeps the old file only when
-  its own new zip has the same bytes, which a zip with fixed times never has: a zip
-  that ends up with the bytes it had before the build gets its former modification
-  time back, or Sphinx would read the gallery's index again (it links the zip) and
-  write it again, at every build.
-
-One fix is to a download rather than to the pages:
-
-* **sphinx-gallery 0.22.1, ``notebook.rst2md``** drops the ``:ref:`` of a
-  cross-reference and leaves the rest as it was, so a downloaded notebook shows
-  "`title <sphx_glr_auto_examples_..._plot_x.py>`" or a bare
-  "`sphx_glr_auto_examples_..._plot_x.py`": a Sphinx label, which means nothing in
-  Jupyter. After sphinx-gallery has written the notebooks, each such reference becomes
-  plain text: its title, or for a bare label the linked example's title in italics. (A
-  relative link would not resolve: a downloaded notebook is not next to the pages.) The
-  zips that hold notebooks are then written again from the fixed notebooks.
+* **sphinx-gallery 0.22.1, ``gen_rst.execute_code_block``** compiles an example's code
+  under the absolute path of its source, so a message that quotes the file (TorchScript's
+  errors, a traceback) names the build folder. On ``source-read`` an example page's
+  paths become what ``python plot_x.py`` run in its folder prints: the example's base
+  name, and a package's path inside site-packages or the standard library.
+* **sphinx-gallery 0.22.1, ``gen_gallery``** writes the zips of the downloads with the
+  files' modification times: after it ran (``builder-inited``), they are written again
+  with one fixed time (``guide.write_zip``), so that two builds give the same bytes.
+* **sphinx-gallery 0.22.1, ``notebook.rst2md``** keeps reST roles in a notebook's
+  Markdown (``:doc:`title <target>```, a ``:ref:``'s bare ``sphx_glr_...`` label), which
+  mean nothing in Jupyter: each becomes its text, a bare example label its title in
+  italics; the zips that hold the notebooks are written again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
-import io
 import json
 import os
 import re
+import sysconfig
 import zipfile
-from pathlib import Path
 
+import guide
 from docutils import nodes
-from guide import gallery_dirs
 from sphinx import addnodes
 from sphinx.util import logging
 from sphinx_gallery import _doctree_links as sg_links
@@ -98,7 +83,6 @@ from sphinx_gallery import directives as sg_directives
 TOOLTIP = re.compile(r'(<div class="sphx-glr-thumbcontainer"[^>]*?) tooltip="')
 NAVIGATION_SWITCH = ' role="switch"'
 STYLE_FIXES = "markup-fixes.css"  # in docs/_static
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
 
 
 def visit_imgsg_html_escaped(self, node) -> None:
@@ -118,8 +102,7 @@ def visit_code_links_block_with_classes(self, node) -> None:
     opening = f'<div class="highlight-{sg_links._sanitize_css_class(node["lang"])} notranslate">'
     if node["classes"] and self.body[start].startswith(opening):
         classes = " ".join(html.escape(c) for c in node["classes"])
-        self.body[start] = self.body[start].replace(
-            'notranslate">', f'notranslate {classes}">', 1)
+        self.body[start] = self.body[start].replace('notranslate">', f'notranslate {classes}">', 1)
 
 
 TAG_LIST = "<div id='sg-tag-list' class='sphx-glr-tag-list'></div>"
@@ -230,146 +213,73 @@ def single_page_without_missing_pages(app, pagename, templatename, context, doct
             context[key] = NAV_DOUBLE_ANCHOR.sub(r'href="#\1"', value)
 
 
-# ---- Notebooks: cross-references as plain text -------------------------------------
+# ---- What sphinx-gallery writes -----------------------------------------------------
 
 logger = logging.getLogger(__name__)
 
-# What sphinx-gallery 0.22.1's notebook.rst2md leaves of :ref:`title <label>` and :ref:`label`.
-NOTEBOOK_REF = re.compile(
-    r"`(?:(?P<title>[^`<]+?)\s*<(?P<label>sphx_glr_[^`<>\s]+)>|(?P<bare>sphx_glr_[^`<>\s]+))`"
+
+def portable_paths(app, docname: str, source: list[str]) -> None:
+    """An example page's file paths as ``python plot_x.py`` in its folder prints them."""
+    example = guide.example_of(app, docname)
+    if example is None:
+        return
+    roots = {sysconfig.get_paths()[k] for k in ("purelib", "platlib", "stdlib")}
+    for root in sorted({str(example.parent), *roots}, key=len, reverse=True):
+        source[0] = source[0].replace(f'File "{root}{os.sep}', 'File "')
+
+
+# What notebook.rst2md leaves of a role: :role:`text <target>`, :role:`target`, and of a
+# :ref: its title and label, `title <sphx_glr_...>`, or its bare label `sphx_glr_...`.
+NOTEBOOK_ROLE = re.compile(
+    r"(?::[\w:-]+:)?`(?P<text>[^`<]+?)\s*<(?P<target>[^`<>\s]+)>`(?!_)"
+    r"|:[\w:-]+:`(?P<bare>[^`]+)`|`(?P<label>sphx_glr_[\w.]+)`"
 )
-# An example's label and title, as sphinx-gallery writes them at the top of its page.
-EXAMPLE_LABEL = re.compile(r"^\.\. _(sphx_glr_\S+):\n\n+(.+)\n=+\n", re.MULTILINE)
 
 
-def example_titles(galleries: list[Path]) -> dict[str, str]:
-    """Every example's label, with its title."""
-    titles = {}
-    for gallery in galleries:
-        for page in sorted(gallery.rglob("*.rst")):
-            for label, title in EXAMPLE_LABEL.findall(page.read_text(encoding="utf-8")):
-                titles[label] = title.strip()
-    return titles
-
-
-def notebook_text_without_refs(text: str, titles: dict[str, str]) -> str:
-    """``text`` of a notebook's Markdown cell, its cross-references as plain text."""
+def notebook_text(text: str, titles: dict[str, str]) -> str:
+    """A notebook's Markdown with every reST role as plain text."""
 
     def plain(match) -> str:
-        label = match["label"] or match["bare"]
-        if label not in titles:
-            raise ValueError(f"a notebook refers to {label}, which no example is")
-        return match["title"] if match["title"] else f"*{titles[label]}*"
+        label = match["bare"] or match["label"]
+        if match["text"]:
+            return match["text"]
+        if label.startswith("sphx_glr_"):
+            return f"*{titles[label]}*"
+        return label
 
-    return NOTEBOOK_REF.sub(plain, text)
-
-
-def fixed_notebook(notebook: dict, titles: dict[str, str]) -> dict:
-    cells = []
-    for cell in notebook["cells"]:
-        if cell["cell_type"] == "markdown":
-            source = cell["source"]
-            text = "".join(source) if isinstance(source, list) else source
-            text = notebook_text_without_refs(text, titles)
-            cell = {**cell, "source": [text] if isinstance(source, list) else text}
-        cells.append(cell)
-    return {**notebook, "cells": cells}
+    return NOTEBOOK_ROLE.sub(plain, text)
 
 
-def rebuild_zip(archive: Path) -> None:
-    """Write a gallery zip again from the current files, with fixed times and order."""
-
-    with zipfile.ZipFile(archive) as old:
-        entries = []
-        for info in old.infolist():
-            current = archive.parent / info.filename
-            data = current.read_bytes() if current.is_file() else old.read(info)
-            entries.append((info.filename, info.external_attr, data))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as new:
-        for name, attributes, data in entries:
-            fixed = zipfile.ZipInfo(name, ZIP_TIME)
-            fixed.external_attr = attributes
-            new.writestr(fixed, data, zipfile.ZIP_DEFLATED)
-    if archive.read_bytes() != buffer.getvalue():
-        archive.write_bytes(buffer.getvalue())
-
-
-def notebooks_without_raw_refs(app) -> None:
-    """Rewrite the gallery's notebooks (idempotent), then the zips that hold them."""
-    galleries = [g for g in gallery_dirs(app) if g.is_dir()]
-    titles = example_titles(galleries)
-    for gallery in galleries:
-        for path in sorted(gallery.rglob("*.ipynb")):
-            text = path.read_text(encoding="utf-8")
-            try:
-                fixed = json.dumps(fixed_notebook(json.loads(text), titles), indent=2)
-            except ValueError as error:  # a warning: the build goes on, and then fails
-                logger.warning("%s: %s (left as it is)", path.name, error)
-                continue
-            if fixed != text:  # sphinx-gallery's save_notebook writes indent=2, ASCII
-                path.write_text(fixed, encoding="utf-8")
+def fix_downloads(app) -> None:
+    """Notebooks without reST roles, then every gallery zip with fixed times."""
+    pages = [page for _, page in guide.examples(app) if page.is_file()]
+    titles = {}
+    for page in pages:
+        label = "sphx_glr_" + page.relative_to(app.srcdir).with_suffix(".py").as_posix()
+        titles[label.replace("/", "_")] = guide.title(page.read_text(encoding="utf-8"))
+    for page in pages:
+        notebook = page.with_suffix(".ipynb")
+        data = json.loads(notebook.read_text(encoding="utf-8"))
+        for cell in data["cells"]:
+            if cell["cell_type"] == "markdown":
+                cell["source"] = notebook_text("".join(cell["source"]), titles)
+        fixed = json.dumps(data, indent=2)
+        if fixed != notebook.read_text(encoding="utf-8"):
+            notebook.write_text(fixed, encoding="utf-8")
+    for gallery in {page.parent.parent for page in pages}:
         for archive in sorted(gallery.rglob("*.zip")):
-            rebuild_zip(archive)
-
-
-def _zips(app) -> dict[Path, tuple[str, int]]:
-    """Every gallery zip: the sha256 of its bytes and its modification time (ns)."""
-    return {
-        archive: (hashlib.sha256(archive.read_bytes()).hexdigest(), archive.stat().st_mtime_ns)
-        for gallery in gallery_dirs(app) if gallery.is_dir()
-        for archive in sorted(gallery.rglob("*.zip"))
-    }
-
-
-def remember_zips(app) -> None:
-    """Before sphinx-gallery writes the zips: what they hold and when they were written."""
-    app.markup_fixes_zips = _zips(app)
-
-
-def normalize_zips(app) -> None:
-    """Give every entry of the gallery's zips the same time (runs after sphinx-gallery);
-    a zip with the bytes it had before the build keeps its modification time."""
-    _normalize_zips(app)
-    before = getattr(app, "markup_fixes_zips", {})
-    for archive, (digest, written) in _zips(app).items():
-        if archive in before and before[archive][0] == digest and before[archive][1] != written:
-            os.utime(archive, ns=(archive.stat().st_atime_ns, before[archive][1]))
-
-
-def _normalize_zips(app) -> None:
-    for gallery in gallery_dirs(app):
-        for archive in gallery.rglob("*.zip"):
             with zipfile.ZipFile(archive) as old:
-                if all(info.date_time == ZIP_TIME for info in old.infolist()):
-                    continue
-                entries = [(info, old.read(info)) for info in old.infolist()]
-            with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as new:
-                for info, data in entries:
-                    fixed = zipfile.ZipInfo(info.filename, ZIP_TIME)
-                    fixed.external_attr = info.external_attr
-                    new.writestr(fixed, data, zipfile.ZIP_DEFLATED)
-
-
-def compile_examples_under_base_name(app, config) -> None:
-    """Make sphinx-gallery compile each example block under its file's base name.
-
-    sphinx-gallery 0.22.1 compiles a block with ``script_vars["src_file"]`` (absolute)
-    in ``gen_rst._exec_and_get_memory``, with the example's folder as the working
-    directory, so the base name still finds the file (``inspect``, ``linecache``).
-    """
-    from sphinx_gallery import gen_rst
-
-    run = gen_rst._exec_and_get_memory
-    if getattr(run, "under_base_name", False):
-        return
-
-    def under_base_name(compiler, *, script_vars, **kwargs):
-        named = dict(script_vars, src_file=Path(script_vars["src_file"]).name)
-        return run(compiler, script_vars=named, **kwargs)
-
-    under_base_name.under_base_name = True
-    gen_rst._exec_and_get_memory = under_base_name
+                names = old.namelist()
+                entries = [
+                    (
+                        n,
+                        (archive.parent / n).read_bytes()
+                        if (archive.parent / n).is_file()
+                        else old.read(n),
+                    )
+                    for n in names
+                ]
+            guide.write_zip(archive, entries)
 
 
 def setup(app):
@@ -389,10 +299,7 @@ def setup(app):
     app.connect("html-page-context", navigation_without_switch_role, priority=900)
     app.connect("html-page-context", single_page_without_missing_pages)
     app.connect("doctree-resolved", single_page_anchors)
-    # After sphinx-gallery writes the notebooks and zips (priority 500), before
-    # normalize_zips (900).
-    app.connect("builder-inited", notebooks_without_raw_refs, priority=800)
-    app.connect("builder-inited", remember_zips, priority=400)  # before sphinx-gallery
-    app.connect("builder-inited", normalize_zips, priority=900)
-    app.connect("config-inited", compile_examples_under_base_name)
+    app.connect("source-read", portable_paths)
+    # After sphinx-gallery ran the examples and wrote the downloads (priority 500).
+    app.connect("builder-inited", fix_downloads, priority=800)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

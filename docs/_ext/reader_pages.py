@@ -1,4 +1,4 @@
-"""What a page tells readers before they read it, and what its code blocks are.
+"""What a page tells readers before they read it: its description.
 
 * **A description for every page.** sphinxext-opengraph writes each page's link preview
   (conf.py, ``ogp_*``). Its own description is the start of the page's whole text: on
@@ -9,10 +9,6 @@
   ``og:description`` field (a field list the page writes itself wins) and written as
   ``<meta name="description">``. Pages without a document (search, index, 404), which
   the library skips, get the site's description.
-* **Doctest blocks say what they hold.** Blocks of ``sphinx.ext.doctest``'s directives
-  get a class naming their kind (``guide-doctest``, ``guide-testcode``,
-  ``guide-testoutput``), so that tests/test_downloads.py can rebuild, from the HTML,
-  the session a reader runs by pasting a page's code in order.
 """
 
 from __future__ import annotations
@@ -87,18 +83,7 @@ def add_description(app, pagename, templatename, context, doctree) -> None:
     )
 
 
-KINDS = ("doctest", "testcode", "testoutput")
-
-
-def mark_block_kinds(app, doctree) -> None:
-    for block in doctree.findall(nodes.literal_block):
-        kind = block.get("testnodetype")
-        if kind in KINDS:
-            block["classes"].append(f"guide-{kind}")
-
-
 def setup(app):
     # Before sphinxext-opengraph's handler (priority 500) reads the page's fields.
     app.connect("html-page-context", add_description, priority=400)
-    app.connect("doctree-read", mark_block_kinds)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

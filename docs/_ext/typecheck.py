@@ -18,8 +18,8 @@ snippet, then mypy's actual output and what the run printed. A ``# E: message`` 
 or ``# N: message`` (note)
 comment states what mypy must report on that line, as in mypy's own test data: the
 build fails unless mypy reports exactly the stated diagnostics, no more and no fewer.
-A page read with other mypy or torch versions is read again, so a change in what mypy
-reports fails the next build.
+Every page is read again when torch, Python or the requirements change (guide.py), so a
+change in what mypy reports fails the next build.
 """
 
 from __future__ import annotations
@@ -93,10 +93,6 @@ def cache_dir(build_dir: Path) -> Path:
     except OSError:
         return build_dir / "mypy_cache"
     return shared
-
-
-def versions() -> dict[str, str]:
-    return {"mypy": version("mypy"), "torch": version("torch"), "python": sys.version}
 
 
 def run_mypy(snippets: list[str], cache_dir: Path) -> tuple[list[str], dict[str, list[Diagnostic]]]:
@@ -174,8 +170,6 @@ def check_page(app, doctree) -> None:
         return
     cache = cache_dir(Path(app.doctreedir).parent)
     lines, by_file = run_mypy([node["code"] for node in placeholders], cache)
-    app.env.typecheck_versions = getattr(app.env, "typecheck_versions", {})
-    app.env.typecheck_versions[app.env.docname] = versions()
     for node in placeholders:
         name = f"snippet{node['number']}.py"
         problem = mismatch(expected_diagnostics(node["code"]), by_file[name])
@@ -196,29 +190,8 @@ def check_page(app, doctree) -> None:
         node.replace_self(block)
 
 
-def outdated(app, env, added, changed, removed) -> list[str]:
-    """Pages checked with other mypy, torch or Python versions are read again."""
-    recorded = getattr(env, "typecheck_versions", {})
-    current = versions()
-    return [doc for doc, seen in recorded.items() if seen != current and doc in env.found_docs]
-
-
-def purge(app, env, docname) -> None:
-    getattr(env, "typecheck_versions", {}).pop(docname, None)
-
-
-def merge(app, env, docnames, other) -> None:
-    env.typecheck_versions = getattr(env, "typecheck_versions", {})
-    env.typecheck_versions.update(
-        {d: v for d, v in getattr(other, "typecheck_versions", {}).items() if d in docnames}
-    )
-
-
 def setup(app):
     app.add_node(typecheck_output)
     app.add_directive("typecheck", TypecheckDirective)
     app.connect("doctree-read", check_page)
-    app.connect("env-get-outdated", outdated)
-    app.connect("env-purge-doc", purge)
-    app.connect("env-merge-info", merge)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -2,37 +2,19 @@
 
 An example that draws no figure would get sphinx-gallery's placeholder thumbnail. It
 gets a card showing its title instead (the title states the finding), drawn with
-matplotlib, with fixed metadata so two builds give the same bytes. Runs on every build,
-after sphinx-gallery has written the gallery (it regenerates only the pages of the
-examples it re-runs, and writes its placeholder over the card when it does). A card is
-drawn only when it would differ from the thumbnail there: ``<thumb>.card`` records the
-digest of what it was drawn from (the title, this module, matplotlib's version) and of
-the PNG it wrote, so a build with nothing changed draws none and imports no matplotlib.
+matplotlib after sphinx-gallery wrote the gallery, with fixed metadata so two builds
+give the same bytes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import re
 import textwrap
-from importlib.metadata import version
-from pathlib import Path
 
-from guide import gallery_dirs
-
-def _write_if_changed(path: Path, data: bytes) -> None:
-    if not path.exists() or path.read_bytes() != data:
-        path.write_bytes(data)
-
-
-def _galleries(app) -> list[Path]:
-    return [g for g in gallery_dirs(app) if g.is_dir()]
-
+import guide
 
 CARD_SIZE = (400, 280)  # sphinx-gallery's default thumbnail_size
-TITLE = re.compile(r"^\.\. _sphx_glr_.+?:\n\n+(.+)\n=+\n", re.MULTILINE)
 
 
 def draw_card(title: str) -> bytes:
@@ -95,38 +77,15 @@ def draw_card(title: str) -> bytes:
 
 def install_verdict_cards(app) -> None:
     """Give every example without a figure of its own a card as its thumbnail."""
-    for gallery in _galleries(app):
-        for page in sorted(gallery.rglob("*.rst")):
-            if page.name in ("index.rst",) or not page.with_suffix(".py").is_file():
-                continue
-            rst = page.read_text(encoding="utf-8")
-            name = page.stem
-            if re.search(rf"images/sphx_glr_{re.escape(name)}_\d+\.png", rst):
-                continue  # a figure of its own: sphinx-gallery made its thumbnail
-            title = TITLE.search(rst)
-            if title is None:
-                raise ValueError(f"{page}: no example title for its verdict card")
-            thumb = page.parent / "images" / "thumb" / f"sphx_glr_{name}_thumb.png"
+    for _, page in guide.examples(app):
+        rst = page.read_text(encoding="utf-8") if page.is_file() else ""
+        if not rst or re.search(rf"images/sphx_glr_{page.stem}_\d+\.png", rst):
+            continue  # not written (filename_pattern), or a figure of its own
+        thumb = page.parent / "images" / "thumb" / f"sphx_glr_{page.stem}_thumb.png"
+        png = draw_card(guide.title(rst))
+        if not thumb.is_file() or thumb.read_bytes() != png:
             thumb.parent.mkdir(parents=True, exist_ok=True)
-            _install(thumb, title.group(1).strip())
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _install(thumb: Path, title: str) -> None:
-    """Draw the card for ``title`` into ``thumb`` unless the card there is that one."""
-    drawn_from = _sha256(json.dumps(
-        [title, _sha256(Path(__file__).read_bytes()), version("matplotlib")]).encode())
-    record = thumb.with_name(thumb.name + ".card")
-    if thumb.is_file() and record.is_file():
-        known = json.loads(record.read_text())
-        if known == {"drawn_from": drawn_from, "png": _sha256(thumb.read_bytes())}:
-            return
-    png = draw_card(title)
-    _write_if_changed(thumb, png)
-    record.write_text(json.dumps({"drawn_from": drawn_from, "png": _sha256(png)}) + "\n")
+            thumb.write_bytes(png)
 
 
 def setup(app):
