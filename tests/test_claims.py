@@ -7,11 +7,9 @@ import re
 import xml.dom.minidom
 import zipfile
 
-from article_quote import article_code
 from helpers import (
     ERROR_INDEX_PAGE,
     EXAMPLES,
-    MYTHS_PAGE,
     examples_executed,
     page_texts,
     rendered,
@@ -20,13 +18,8 @@ from helpers import (
 )
 from ledger.claims import CLAIMS
 from ledger.evidence import LABELS
-from verdict_cards import draw_card
 
 PYTHON = {"python", "python3", "py", "pycon", "ipython", "ipython3", "default"}
-MYTHS = MYTHS_PAGE
-EXAMPLE1 = "auto_examples/article/plot_article_example1_item_access_works.html"
-EXAMPLE2 = "auto_examples/article/plot_article_example2_crashes_as_written.html"
-FIXED = "auto_examples/article/plot_article_example2_fixed_layers_compose.html"
 LEDGER = "explanation/claims-ledger.html"
 PLAIN_QUOTES = str.maketrans("‘’“”", "''\"\"")
 
@@ -59,50 +52,6 @@ def test_every_error_the_guide_shows_is_verbatim_on_a_page(site, doctest_run):
     texts = page_texts(site)
     del texts[ERROR_INDEX_PAGE]  # it quotes every error; each must be shown where it is explained
     assert [e for e in errors if not any(rendered(e) in t for t in texts.values())] == []
-
-
-def outputs(site, relative: str) -> list[str]:
-    return [o.get_text() for o in soup(site.html / relative).select("div.sphx-glr-script-out")]
-
-
-def code_cells(site, relative: str) -> list[str]:
-    return [b.get_text() for b in soup(site.html / relative).select("div.highlight-Python pre")]
-
-
-def test_the_article_pages_show_their_example_after_the_seed_and_what_it_did(site):
-    for page, n in ((EXAMPLE1, 1), (MYTHS, 3)):  # before the quote, the cell that seeds torch
-        cells = [rendered(c) for c in code_cells(site, page)]
-        assert cells[0].strip() == "import torch\n\n_ = torch.manual_seed(0)", page
-        assert cells[1] == rendered(article_code(n)), page
-    assert [rendered(c) for c in code_cells(site, EXAMPLE2)] == [rendered(article_code(2))]
-    quote = soup(site.html / MYTHS).select("div.highlight-Python")[1]
-    # The article's except branch prints; its cell printed nothing.
-    assert quote.find_next_sibling("div", class_="sphx-glr-script-out") is None
-    text = "\n".join(outputs(site, MYTHS))
-    for name in ("layer1.weight", "layer1.bias", "layer2.weight", "layer2.bias"):
-        grad_sum = re.search(rf"^layers\.{name}\s+grad \(.*\|grad\| sum (\S+)$", text, re.M)
-        assert grad_sum and float(grad_sum.group(1)) > 0, name
-        for row in (name, name + ".grad"):  # initial weights and gradients, two variants
-            assert re.search(rf"^layers\.{re.escape(row)}\s+True\s+True$", text, re.M), row
-    assert "equal to the functional reference: [True, True, True, True]" in text
-    assert "gradcheck of Example 3 in float64: True" in text
-    assert text.count("parameters equal to Example 3's after 50 steps: 4/4") == 3
-    assert not re.search(r"\bFalse\b", text)
-    (traceback,) = outputs(site, EXAMPLE2)
-    lines = traceback.rstrip("\n").splitlines()
-    assert lines[0] == "Traceback (most recent call last):" and all(len(x) <= 79 for x in lines)
-    assert lines[1].startswith('  File "plot_article_example2_crashes_as_written.py", line ')
-    assert lines[2] == "    output = model(torch.randn(1,10))"
-    assert lines[-1] == "RuntimeError: mat1 and mat2 shapes cannot be multiplied (1x5 and 10x5)"
-    # Its thumbnail is a verdict card, not sphinx-gallery's picture of a broken example.
-    page = soup(site.html / EXAMPLE2)
-    thumb = site.html / "_images" / "sphx_glr_plot_article_example2_crashes_as_written_thumb.png"
-    assert thumb.read_bytes() == draw_card(page.select_one("h1").get_text().rstrip("¶#")
-                                           .replace("’", "'"))
-    assert any(a["href"].endswith(FIXED.split("/")[-1]) for a in page.select("a.reference"))
-    grads = re.findall(r"(\d+) layers: .*, (\d+)/(\d+) parameters have a gradient",
-                       "\n".join(outputs(site, FIXED)))
-    assert [g[0] for g in grads] == ["1", "3", "6"] and all(g[1] == g[2] for g in grads)
 
 
 def test_the_ledger_table_has_every_claim_with_a_computed_verdict(site):
