@@ -1,58 +1,58 @@
-"""The ``claims-ledger`` directive: the article's claims, judged while the site builds.
+"""The ``claims-ledger`` directive: the article's claims, judged while the page is read.
 
-``ledger`` (beside this module) holds the claims, their evidence functions and their
-rules. The directive runs every claim's evidence, applies its rule and fails the build
-with a ``LedgerError`` (naming the claim, the expected and the computed verdict, and the
-evidence) when a verdict is not the recorded one. It renders, as docutils nodes::
+``ledger`` (beside this module) holds the claims, their evidence and their rules;
+:func:`ledger.judge_all` judges them. A verdict that is not the recorded one fails the
+build with a ``LedgerError`` naming the claim, both verdicts and the evidence. Parts::
 
-    ```{claims-ledger} table        the table of claims and verdicts (and the stamp)
-    ```{claims-ledger} evidence     for each claim: the values, the rule in words,
-                                    and the code of its evidence and rule (folded)
+    ```{claims-ledger} table        the stamp (which torch judged) and the table
+    ```{claims-ledger} evidence     each claim's values, its rule in words, and the
+                                    code of its evidence and rule (folded)
     ```{claims-ledger} not-judged   the article's sentences no code can test
     ```{claims-ledger} tools        the code of the tools the evidence uses
 
-The page that holds the directive is read again whenever what its verdicts depend on
-has changed (:func:`inputs`): the environment ``guide`` fingerprints (torch, Python,
-``requirements.txt``, ``conf.py``), the code of the ledger and of this module, and the
-article's code the evidence runs. So its verdicts are always those of the installed
-torch, and a build with nothing changed neither judges the claims again nor imports
-torch: the ledger's modules, which import torch, are imported when a page is read. The
-code blocks it shows are classed ``guide-executed``: the directive ran them when the
-page was last read.
+The claims are judged once each time the page is read: Sphinx reads it again when the
+environment (a config value) or the ledger's code (a noted dependency) has changed. The
+code blocks it shows are classed ``guide-executed``: they ran as the page was read.
 """
 
 from __future__ import annotations
 
 import ast
-import hashlib
 import inspect
-import json
 import platform
 import textwrap
+from collections import Counter
 from pathlib import Path
 
-import article_quote
-import guide
 from docutils import nodes
-from ledger.claims import NOT_TESTABLE
+from ledger.claims import CLAIMS, NOT_TESTABLE
 from sphinx import addnodes
 from sphinx.errors import SphinxError
 from sphinx.util.docutils import SphinxDirective
 
-HERE = Path(__file__).resolve().parent
-# The code the verdicts come from: this module, the ledger package, and the module that
-# reads the article's code out of the examples.
-CODE = (Path(__file__).resolve(), *sorted((HERE / "ledger").glob("*.py")),
-        Path(article_quote.__file__).resolve())
-
-PARTS = ("table", "evidence", "not-judged", "tools")
-COLUMNS = (("claim", "#", 2), ("the article says", "the article says", 60),
-           ("verdict", "verdict", 8), ("proven in", "proven in", 30))
-EXECUTED = "guide-executed"  # the class of a code block the build ran
+LEDGER = Path(__file__).resolve().parent / "ledger"
+COLUMNS = {"claim": "#", "the article says": "the article says", "verdict": "verdict",
+           "proven in": "proven in"}
+WIDTHS = (2, 60, 8, 30)
 
 
 class LedgerError(SphinxError):
     category = "Claims ledger: a verdict changed"
+
+
+def judged(claims=CLAIMS) -> list[dict]:
+    """:func:`ledger.judge_all`, each with its ``claim`` and ``number``; a
+    ``LedgerError`` at the first verdict that is not the claim's ``expected``."""
+    from ledger import judge_all  # imports torch: only when the page is read
+
+    every = []
+    for number, (claim, j) in enumerate(zip(claims, judge_all(claims), strict=True), 1):
+        if j["verdict"] != claim.expected:
+            raise LedgerError(
+                f"claim {number} ({claim.quote!r}): the evidence now gives {j['verdict']!r}, "
+                f"the site says {claim.expected!r}; evidence: {j['evidence']}")
+        every.append({**j, "claim": claim, "number": number})
+    return every
 
 
 class details(nodes.General, nodes.Element):
@@ -63,85 +63,32 @@ class summary(nodes.General, nodes.TextElement):
     """The always-visible line of a ``details`` block."""
 
 
-def visit_details(self, node):
-    self.body.append(self.starttag(node, "details"))
+def folded(title: str, *content: nodes.Node) -> details:
+    return details("", summary(text=title), *content, classes=["claims-code"])
 
 
-def depart_details(self, node):
-    self.body.append("</details>\n")
+def python(code: str) -> nodes.literal_block:
+    return nodes.literal_block(code, code, language="python", classes=["guide-executed"])
 
 
-def visit_summary(self, node):
-    self.body.append(self.starttag(node, "summary", ""))
-
-
-def depart_summary(self, node):
-    self.body.append("</summary>\n")
-
-
-def _pass(self, node):
-    pass
-
-
-_JUDGED: list | None = None
-
-
-def judged_claims() -> list:
-    """Every claim judged, once per build process."""
-    from ledger.judge import VerdictChanged, judge  # imports torch: only when judging
-
-    global _JUDGED
-    if _JUDGED is None:
-        try:
-            _JUDGED = judge()
-        except VerdictChanged as changed:
-            raise LedgerError(str(changed)) from None
-    return _JUDGED
-
-
-def _text(*parts) -> list[nodes.Node]:
-    return [nodes.Text(p) if isinstance(p, str) else p for p in parts]
-
-
-def _python(code: str) -> nodes.literal_block:
-    block = nodes.literal_block(code, code, language="python")
-    block["classes"].append(EXECUTED)
-    return block
-
-
-def _source(function) -> str:
+def source(function) -> str:
     return textwrap.dedent(inspect.getsource(function)).rstrip() + "\n"
 
 
-def _imports(module) -> str:
-    """The module's own import lines (not ``__future__``): the tools' code runs when pasted."""
-    source = inspect.getsource(module)
-    tree = ast.parse(source)
-    return "\n".join(
-        ast.get_source_segment(source, node) for node in tree.body
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        and getattr(node, "module", None) != "__future__"
-    ) + "\n"
-
-
-def _helpers(function, module) -> list:
-    """The functions of ``module`` that ``function`` calls, in order, recursively."""
-    found, todo = [], [function]
-    while todo:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(todo.pop(0))))
-        for node in ast.walk(tree):
+def evidence_code(function, module) -> str:
+    """``function`` and the functions of ``module`` it calls, recursively."""
+    found = [function]
+    for f in found:  # the list grows while we walk it
+        for node in ast.walk(ast.parse(source(f))):
             helper = getattr(module, getattr(node, "id", ""), None)
-            if (inspect.isfunction(helper) and helper.__module__ == module.__name__
-                    and helper is not function and helper not in found):
+            if inspect.getmodule(helper) is module and helper not in found:
                 found.append(helper)
-                todo.append(helper)
-    return found
+    return "\n\n".join(map(source, found))
 
 
-def _rule_words(key: str) -> str:
-    from ledger import rules
-
-    return " ".join(inspect.getdoc(getattr(rules, key)).split())
+def para(*parts, **attributes) -> nodes.paragraph:
+    return nodes.paragraph("", "", *[nodes.Text(p) if isinstance(p, str) else p
+                                     for p in parts], **attributes)
 
 
 class ClaimsLedger(SphinxDirective):
@@ -149,181 +96,101 @@ class ClaimsLedger(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         part = self.arguments[0]
-        if part not in PARTS:
-            raise self.error(f"claims-ledger: {part!r} is none of {', '.join(PARTS)}")
-        self.env.claims_ledger_docs = getattr(self.env, "claims_ledger_docs", set())
-        self.env.claims_ledger_docs.add(self.env.docname)
         if part == "not-judged":
-            return [self.not_judged()]
+            items = nodes.bullet_list(classes=["claims-not-judged"], support_smartquotes=False)
+            items += [nodes.list_item("", para(f"“{opening} …”: ", nodes.emphasis(text=why)))
+                      for opening, why in NOT_TESTABLE.items()]
+            return [items]
         if part == "tools":
-            return [self.tools()]
-        judged = judged_claims()
-        return self.table(judged) if part == "table" else [self.evidence(judged)]
+            from ledger import tools
 
-    # --- the table ---------------------------------------------------------------
+            code = inspect.getsource(tools).split("annotations\n", 1)[1].lstrip()
+            return [folded("The tools' code", python(code))]
+        if part not in ("table", "evidence"):
+            raise self.error(f"claims-ledger: {part!r} is none of table, evidence, "
+                             "not-judged, tools")
+        for path in sorted(LEDGER.glob("*.py")):  # read again when the ledger changes
+            self.env.note_dependency(str(path))
+        every = self.env.temp_data.get("claims-ledger") or judged()
+        self.env.temp_data["claims-ledger"] = every  # judged once per reading
+        return self.table(every) if part == "table" else [self.evidence(every)]
 
-    def table(self, judged) -> list[nodes.Node]:
-        import torch  # imported by the evidence already
-        from ledger.judge import count
+    def table(self, every) -> list[nodes.Node]:
+        import torch
 
-        stamp = nodes.paragraph(classes=["guide-stamp"])
-        stamp += _text("Verdicts computed at build time by torch ",
-                       nodes.literal(text=torch.__version__), " on Python ",
-                       nodes.literal(text=platform.python_version()), ", CPU.")
+        counts = Counter(j["verdict"] for j in every)
+        count = ", ".join(f"{counts[v]} {v}" for v in ("false", "misleading", "true"))
+        stamp = para("Verdicts computed at build time by torch ",
+                     nodes.literal(text=torch.__version__), " on Python ",
+                     nodes.literal(text=platform.python_version()), ", CPU. ",
+                     nodes.strong(text=f"{len(every)} claims: {count}"),
+                     classes=["guide-stamp"])
         # No title: Sphinx gives a titled table an id, which furo 2025.12.19 copies
         # onto the wrapper it puts around every table (a duplicate id).
-        table = nodes.table(classes=["claims-ledger"])
-        table["support_smartquotes"] = False  # the article's quotes stay as written
-        stamp += _text(" ", nodes.strong(text=count(judged)))
-        group = nodes.tgroup(cols=len(COLUMNS))
-        table += group
-        for _, _, width in COLUMNS:
-            group += nodes.colspec(colwidth=width)
-        head = nodes.row()
-        for _, heading, _ in COLUMNS:
-            head += nodes.entry("", nodes.paragraph(text=heading))
-        group += nodes.thead("", head)
-        body = nodes.tbody()
-        group += body
-        for j in judged:
-            body += self.row(j)
+        group = nodes.tgroup(cols=len(WIDTHS))
+        group += [nodes.colspec(colwidth=width) for width in WIDTHS]
+        group += nodes.thead("", nodes.row("", *[nodes.entry("", para(h))
+                                                 for h in COLUMNS.values()]))
+        group += nodes.tbody("", *map(self.row, every))
+        table = nodes.table("", group, classes=["claims-ledger"], support_smartquotes=False)
         return [stamp, table]
 
     def row(self, j) -> nodes.row:
-        claim = nodes.paragraph()
-        claim += nodes.Text(f"“{j.quote}”")
-        if j.claim.where:
-            claim += nodes.Text(" ")
-            claim += nodes.inline(text=f"({j.claim.where})", classes=["claim-where"])
-        verdict = nodes.paragraph()
-        verdict += nodes.reference("", j.verdict, refid=f"evidence-{j.number}")
-        proof = nodes.paragraph()
-        if j.claim.proven_in:
-            xref = addnodes.pending_xref(
-                "", refdomain="std", reftype="doc", reftarget="/" + j.claim.proven_in,
+        claim, n, evidence = j["claim"], j["number"], f"evidence-{j['number']}"
+        said = para(f"“{claim.quote}”")
+        if claim.where:
+            said += [nodes.Text(" "), nodes.inline(text=f"({claim.where})",
+                                                   classes=["claim-where"])]
+        proof = nodes.reference("", "evidence below", refid=evidence)
+        if claim.proven_in:
+            proof = addnodes.pending_xref(
+                "", nodes.inline("", claim.proven_in, classes=["xref", "std", "std-doc"]),
+                refdomain="std", reftype="doc", reftarget="/" + claim.proven_in,
                 refexplicit=False, refwarn=True, refdoc=self.env.docname)
-            xref += nodes.inline("", j.claim.proven_in, classes=["xref", "std", "std-doc"])
-            proof += xref
-        else:
-            proof += nodes.reference("", "evidence below", refid=f"evidence-{j.number}")
-        cells = (nodes.paragraph(text=str(j.number)), claim, verdict, proof)
-        row = nodes.row(ids=[f"claim-{j.number}"])
-        for (label, _, _), cell in zip(COLUMNS, cells, strict=True):
+        verdict = para(nodes.reference("", j["verdict"], refid=evidence))
+        cells = (para(str(n)), said, verdict, para(proof))
+        row = nodes.row(ids=[f"claim-{n}"])
+        for label, cell in zip(COLUMNS, cells, strict=True):
             classes = ["ledger-" + label.replace(" ", "-")]
-            if label == "verdict":
-                classes.append(f"verdict-{j.verdict}")
-            row += nodes.entry("", cell, classes=classes)
+            row += nodes.entry("", cell, classes=classes + (
+                [f"verdict-{j['verdict']}"] if label == "verdict" else []))
         return row
 
-    # --- the evidence ------------------------------------------------------------
+    def evidence(self, every) -> nodes.container:
+        from ledger import evidence
 
-    def evidence(self, judged) -> nodes.container:
-        every = nodes.container(classes=["claims-evidence"])
-        every["support_smartquotes"] = False
-        for j in judged:
-            every += self.entry(j)
-        return every
-
-    def entry(self, j) -> nodes.container:
-        from ledger import evidence, rules
-        from ledger.labels import LABELS
-
-        entry = nodes.container(ids=[f"evidence-{j.number}"], classes=["claim-evidence"])
-        heading = nodes.paragraph()
-        heading += nodes.reference("", f"{j.number}.", refid=f"claim-{j.number}")
-        heading += nodes.Text(f" “{j.quote}” ")
-        heading += nodes.inline(text=j.verdict, classes=[f"verdict-{j.verdict}"])
-        entry += heading
-        items = nodes.bullet_list()
-        for also in j.claim.also:
-            items += nodes.list_item("", nodes.paragraph(text=f"also: “{also}”"))
-        for key, value in j.evidence.items():
-            item = nodes.paragraph()
-            item += _text(f"{LABELS[key]}: ", nodes.strong(text=str(value)))
-            items += nodes.list_item("", item)
-        entry += items
-        rule = nodes.paragraph()
-        rule += _text(nodes.emphasis(text="Rule: "), _rule_words(j.claim.key))
-        entry += rule
-        function = getattr(evidence, j.claim.key)
-        values = "\n\n".join(map(_source, (function, *_helpers(function, evidence))))
-        folded = details(classes=["claims-code"])
-        folded += summary(text="The code behind this verdict")
-        folded += nodes.paragraph(text="The values above come from:")
-        folded += _python(values)
-        folded += nodes.paragraph(text="The rule reads them:")
-        folded += _python(_source(getattr(rules, j.claim.key)))
-        entry += folded
-        return entry
-
-    # --- the rest ----------------------------------------------------------------
-
-    def not_judged(self) -> nodes.bullet_list:
-        items = nodes.bullet_list(classes=["claims-not-judged"])
-        items["support_smartquotes"] = False
-        for opening, reason in NOT_TESTABLE.items():
-            item = nodes.paragraph()
-            item += _text(f"“{opening} …”: ", nodes.emphasis(text=reason))
-            items += nodes.list_item("", item)
-        return items
-
-    def tools(self) -> nodes.Node:
-        from ledger import harness
-
-        functions = [f for _, f in inspect.getmembers(harness, inspect.isfunction)
-                     if f.__module__ == harness.__name__]
-        functions.sort(key=lambda f: f.__code__.co_firstlineno)
-        code = "\n\n".join(
-            [_imports(harness), *map(_source, functions), _source(harness.PlainDictModel)])
-        folded = details(classes=["claims-code"])
-        folded += summary(text="The tools' code")
-        folded += _python(code)
-        return folded
+        entries = nodes.container(classes=["claims-evidence"], support_smartquotes=False)
+        for j in every:
+            claim, n = j["claim"], j["number"]
+            items = nodes.bullet_list()
+            items += [nodes.list_item("", para(f"also: “{also}”")) for also in claim.also]
+            items += [nodes.list_item("", para(f"{evidence.LABELS[key]}: ",
+                                               nodes.strong(text=str(value))))
+                      for key, value in j["evidence"].items()]
+            code = evidence_code(getattr(evidence, claim.key), evidence)
+            entries += nodes.container(
+                "",
+                para(nodes.reference("", f"{n}.", refid=f"claim-{n}"), f" “{claim.quote}” ",
+                     nodes.inline(text=j["verdict"], classes=[f"verdict-{j['verdict']}"])),
+                items,
+                para(nodes.emphasis(text="Rule: "), claim.words),
+                folded("The code behind this verdict",
+                       para("The values above come from:"), python(code),
+                       para("The rule reads them (true, false and misleading are the "
+                            "verdicts):"), python(claim.rule + "\n")),
+                ids=[f"evidence-{n}"], classes=["claim-evidence"])
+        return entries
 
 
-def inputs(confdir: Path) -> str:
-    """A digest of what the verdicts depend on besides the page (see the module)."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps(guide.fingerprint(confdir), sort_keys=True).encode())
-    for path in CODE:
-        digest.update(f"\0{path.name}\0".encode() + path.read_bytes())
-    for n in article_quote.NUMBERS:
-        digest.update(f"\0article {n}\0{article_quote.article_code(n)}".encode())
-    return digest.hexdigest()
-
-
-def read_again(app, env, added, changed, removed) -> list[str]:
-    """The ledger's pages, when what their verdicts depend on has changed since they were
-    read (:func:`inputs`)."""
-    docs = getattr(env, "claims_ledger_docs", set()) - set(removed)
-    if not docs or getattr(env, "claims_ledger_inputs", None) == inputs(Path(app.confdir)):
-        return []
-    return sorted(docs)
-
-
-def remember_inputs(app, env) -> None:
-    """After reading: the inputs the ledger's pages were read with (read again above
-    when they differed, so they are the current ones)."""
-    if getattr(env, "claims_ledger_docs", set()):
-        env.claims_ledger_inputs = inputs(Path(app.confdir))
-
-
-def purge(app, env, docname) -> None:
-    getattr(env, "claims_ledger_docs", set()).discard(docname)
-
-
-def merge(app, env, docnames, other) -> None:
-    env.claims_ledger_docs = getattr(env, "claims_ledger_docs", set())
-    env.claims_ledger_docs |= getattr(other, "claims_ledger_docs", set()) & set(docnames)
+def html(tag: str) -> tuple:
+    """The HTML visitors of a node written as ``<tag>``."""
+    return (lambda self, node: self.body.append(self.starttag(node, tag, "")),
+            lambda self, node: self.body.append(f"</{tag}>\n"))
 
 
 def setup(app):
     app.add_directive("claims-ledger", ClaimsLedger)
-    others = {f: (_pass, _pass) for f in ("latex", "text", "man", "texinfo")}
-    app.add_node(details, html=(visit_details, depart_details), **others)
-    app.add_node(summary, html=(visit_summary, depart_summary), **others)
-    app.connect("env-get-outdated", read_again)
-    app.connect("env-updated", remember_inputs)
-    app.connect("env-purge-doc", purge)
-    app.connect("env-merge-info", merge)
-    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+    content_only = dict.fromkeys(("latex", "text", "man", "texinfo"), (lambda *_: None, None))
+    for node, tag in ((details, "details"), (summary, "summary")):
+        app.add_node(node, html=html(tag), **content_only)
+    return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,8 +1,8 @@
 """The ledger's evidence: for each claim, a function of the same name.
 
-Each returns a dict of plain values (``ledger.labels`` gives each key the words
-the page shows). Everything runs on CPU, in float32, with the seeds written
-here, while the site is built.
+Each returns a dict of plain values, which ``LABELS`` (below) puts in words.
+Everything runs on CPU, in float32, with the seeds written here, while the
+site is built.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ledger.article import article_code
-from ledger.harness import (
+from ledger.tools import (
     PlainDictModel,
     adam_steps,
     article_input,
@@ -24,6 +24,7 @@ from ledger.harness import (
     graph_nodes,
     is_in,
     leaf_variables,
+    raises,
     run,
 )
 
@@ -32,14 +33,10 @@ from ledger.harness import (
 
 def module_container():
     md = nn.ModuleDict({"a": nn.Linear(2, 2)})
-    try:
-        md["t"] = torch.ones(1)
-        accepts = True
-    except TypeError:
-        accepts = False
+    refused = raises(TypeError, md.__setitem__, "t", torch.ones(1))
     return {
         "is_dict_instance": isinstance(md, dict),
-        "accepts_a_tensor_as_value": accepts,
+        "accepts_a_tensor_as_value": not refused,
         "parameters_of_its_module": len(list(md["a"].parameters())),
     }
 
@@ -50,21 +47,18 @@ def inherits_module():
 
 def participates_in_graph():
     ns, plain = run(article_code(1)), PlainDictModel()
-    leaves = leaf_variables(ns["loss"])
+    leaves, nodes = leaf_variables(ns["loss"]), graph_nodes(ns["loss"])
     plain_leaves = leaf_variables(plain(torch.randn(1, 10)).mean())
     hidden = [p for m in plain.layers.values() for p in m.parameters()]
-    layers = ns["model"].layers
-    nodes = graph_nodes(ns["loss"])
+    held = [getattr(n, "variable", n) for n in nodes]  # a node, or its leaf
+    layers = ns["model"].layers.parameters()
     return {
         "graph_nodes": len(nodes),
-        "modules_among_graph_nodes": sum(
-            isinstance(node, nn.Module)
-            or isinstance(getattr(node, "variable", None), nn.Module)
-            for node in nodes
-        ),
+        "modules_among_graph_nodes":
+            sum(isinstance(h, nn.Module) for h in held),
         "moduledict_parameters": len(grads(ns["model"])),
         "moduledict_parameters_that_are_leaves":
-            sum(is_in(p, leaves) for p in layers.parameters()),
+            sum(is_in(p, leaves) for p in layers),
         "plain_dict_parameters": len(hidden),
         "plain_dict_parameters_that_are_leaves":
             sum(is_in(p, plain_leaves) for p in hidden),
@@ -97,38 +91,30 @@ def attribute_mechanism_inherited():
     return {"moduledict_getattr_is_module_getattr": inherited}
 
 
-def _structure(model):
-    return (
-        [n for n, _ in model.named_modules()],
-        list(model.state_dict()),
-        [id(p) for p in model.parameters()],
-    )
-
-
 def maintains_structure():
-    kept = {}
-    for style, lookup in (("attribute", getattr),
-                          ("item", lambda md, k: md[k])):
+    def structure(model):
+        names = [n for n, _ in model.named_modules()]
+        return names, list(model.state_dict()), [*map(id, model.parameters())]
+
+    kept = []
+    for lookup in (getattr, lambda md, k: md[k]):  # attribute, then item
         model = run(article_code(1))["model"]
-        before = _structure(model)
+        before = structure(model)
         x = lookup(model.layers, "layer1")(torch.randn(3, 10))
         lookup(model.layers, "layer2")(x).sum().backward()
-        kept[style] = _structure(model) == before
+        kept.append(structure(model) == before)
     return {
-        "attribute_access_keeps_structure": kept["attribute"],
-        "item_access_keeps_structure": kept["item"],
+        "attribute_access_keeps_structure": kept[0],
+        "item_access_keeps_structure": kept[1],
     }
 
 
 def optimizer_efficiency():
-    trained = [
-        adam_steps(run(article_code(n))["MyModel"], steps=20) for n in (1, 3)
-    ]
+    trained = [adam_steps(run(article_code(n))["MyModel"]) for n in (1, 3)]
     return {
         "adam_steps": 20,
         "parameters": len(trained[0]),
-        "parameters_bit_equal_after_training":
-            sum(map(torch.equal, *trained)),
+        "parameters_bit_equal_after_training": sum(map(torch.equal, *trained)),
     }
 
 
@@ -161,19 +147,14 @@ def attribute_cumbersome():
 def iteration_varying_numbers():
     # The class is defined before Example 2 crashes.
     DynamicModel = run(article_code(2))["DynamicModel"]
-    every, runs = True, 0
-    for n in range(1, 7):
-        model = DynamicModel(n)
-        every &= len(list(model.layers.items())) == n
-        try:
-            model(torch.randn(1, 10))
-            runs += 1
-        except RuntimeError:
-            pass  # counted: this depth's forward does not run
+    models = [DynamicModel(n) for n in range(1, 7)]
+    x = torch.randn(1, 10)
     return {
         "depths_tried": 6,
-        "items_yields_every_layer": every,
-        "depths_whose_forward_runs": runs,
+        "items_yields_every_layer":
+            all(len(m.layers.items()) == n for n, m in enumerate(models, 1)),
+        "depths_whose_forward_runs":
+            sum(not raises(RuntimeError, m, x) for m in models),
     }
 
 
@@ -181,53 +162,37 @@ def iteration_branching():
     heads = nn.ModuleDict({"cat": nn.Linear(4, 2), "dog": nn.Linear(4, 3)})
     x = torch.ones(1, 4)
 
-    def by_iteration(branch):  # run the head whose name matches
+    def by_iteration(branch, check=False):  # run the head named branch
         for name, head in heads.items():
             if name == branch:
                 return head(x)
+        if check:  # the same loop, with a check of its own
+            raise KeyError(branch)
         return x
 
-    def by_checked_iteration(branch):  # the same loop, with a check of its own
-        for name, head in heads.items():
-            if name == branch:
-                return head(x)
-        raise KeyError(branch)
-
-    def raises_key_error(run, branch) -> bool:
-        try:
-            run(branch)
-        except KeyError:
-            return True
-        return False
-
-    known = torch.equal(by_iteration("dog"), heads["dog"](x))
     return {
-        "same_result_for_a_known_branch": known,
+        "same_result_for_a_known_branch":
+            torch.equal(by_iteration("dog"), heads["dog"](x)),
         "iteration_flags_unknown_branch": by_iteration("dgo") is not x,
         "checked_iteration_flags_unknown_branch":
-            raises_key_error(by_checked_iteration, "dgo"),
+            raises(KeyError, by_iteration, "dgo", True),
         "item_access_raises_on_unknown_branch":
-            raises_key_error(heads.__getitem__, "dgo"),
+            raises(KeyError, heads.__getitem__, "dgo"),
     }
 
 
 def backward_runtime_error():
     ns = run(article_code(3))
-    error = type(ns["error"]).__name__ if ns["error"] else "none"
     return {
         "characters_printed_by_except_branch": len(ns["printed"]),
-        "error_raised": error,
+        "error_raised": type(ns["error"]).__name__ if ns["error"] else "none",
     }
 
 
 def unused_parameters_error():
     md = nn.ModuleDict({"used": nn.Linear(2, 1), "unused": nn.Linear(2, 1)})
     loss = md["used"](torch.ones(1, 2)).sum()
-    try:
-        loss.backward(retain_graph=True)
-        raised = False
-    except RuntimeError:
-        raised = True
+    raised = raises(RuntimeError, loss.backward, None, True)  # retain_graph
     try:
         torch.autograd.grad(loss, md["unused"].weight)
         grad_raises = False
@@ -277,10 +242,8 @@ def _examples_1_and_3():
     for n in (1, 3):  # same seed: same weights, same torch.randn input
         ns = run(article_code(n))
         results.append([ns["output"], *grads(ns["model"])])
-    return {
-        "tensors_compared": 5,
-        "tensors_bit_equal": sum(map(torch.equal, *results)),
-    }
+    equal = sum(map(torch.equal, *results))
+    return {"tensors_compared": 5, "tensors_bit_equal": equal}
 
 
 def silent_issues():
@@ -288,9 +251,9 @@ def silent_issues():
     model = PlainDictModel()
     model(torch.randn(1, 10)).mean().backward()  # runs without any error
     seen = sum(len(list(m.parameters())) for m in model.layers.values())
-    differ = same["tensors_bit_equal"] < same["tensors_compared"]
     return {
-        "indexing_styles_differ_in_a_tensor": differ,
+        "indexing_styles_differ_in_a_tensor":
+            same["tensors_bit_equal"] < same["tensors_compared"],
         "parameters_a_plain_dict_hides": seen - len(list(model.parameters())),
     }
 
@@ -310,12 +273,11 @@ def example1_attribute_access():
         model.layers.layer1  # proof that the counter sees attribute access
         assert len(attrs) == in_forward + 1
     tree = ast.parse(article_code(1))
-    forward = next(
-        n for n in ast.walk(tree) if getattr(n, "name", "") == "forward"
-    )
-    subscripts = sum(isinstance(n, ast.Subscript) for n in ast.walk(forward))
+    defs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+    forward = next(d for d in defs if d.name == "forward")
     return {
-        "subscripts_in_forward_source": subscripts,
+        "subscripts_in_forward_source":
+            sum(isinstance(n, ast.Subscript) for n in ast.walk(forward)),
         "getitem_calls_per_forward": _getitem_calls(1),
         "getattr_calls_per_forward": in_forward,
     }
@@ -324,43 +286,38 @@ def example1_attribute_access():
 def example1_gradients_correct():
     ns = run(article_code(1))
     x, model = article_input(ns), ns["model"]
-    w1, b1, w2, b2 = (
-        p.detach().clone().requires_grad_() for p in model.parameters()
-    )
+    copies = [p.detach().clone().requires_grad_() for p in model.parameters()]
+    w1, b1, w2, b2 = copies
     out = F.linear(F.linear(x, w1, b1), w2, b2).mean()
-    reference = torch.autograd.grad(out, (w1, b1, w2, b2))
+    reference = torch.autograd.grad(out, copies)
     names = [n for n, _ in model.named_parameters()]
-    model64 = model.double()
-    params = tuple(
-        p.detach().clone().requires_grad_() for p in model64.parameters()
-    )
-
-    def forward64(*ps):
-        weights = dict(zip(names, ps))
-        return torch.func.functional_call(model64, weights, (x.double(),))
+    model.double()  # in place, gradients included
+    params = [p.detach().clone().requires_grad_() for p in model.parameters()]
 
     def mean64(*ps):
-        return forward64(*ps).mean()
+        weights = dict(zip(names, ps))
+        return torch.func.functional_call(model, weights, x.double()).mean()
 
-    passes = torch.autograd.gradcheck(mean64, params)
-    equal = sum(map(torch.equal, grads(model), reference))
     return {
         "parameters": len(names),
-        "gradcheck_float64": passes,
-        "gradients_equal_to_reference": equal,
+        "gradcheck_float64": torch.autograd.gradcheck(mean64, tuple(params)),
+        "gradients_equal_to_reference":
+            sum(map(torch.equal, grads(model), reference)),
     }
+
+
+def _items_count(DynamicModel, n):
+    return len(list(DynamicModel(n).layers.items()))
 
 
 def items_flexible():
     names = [f"layer{i + 1}" for i in range(12)]
-    layers = nn.ModuleDict({name: nn.Identity() for name in names})
-    keys = [k for k, _ in layers.items()]
+    md = nn.ModuleDict({name: nn.Identity() for name in names})
+    keys = [k for k, _ in md.items()]
     DynamicModel = run(article_code(2))["DynamicModel"]
-    every = all(
-        len(list(DynamicModel(n).layers.items())) == n for n in range(1, 7)
-    )
     return {
-        "items_yields_every_layer": every,
+        "items_yields_every_layer":
+            all(_items_count(DynamicModel, n) == n for n in range(1, 7)),
         "items_in_insertion_order": keys == names,
         "insertion_order_is_sorted_order": keys == sorted(keys),
     }
@@ -386,11 +343,11 @@ def layers_during_training():
     out.mean().backward()
     optimizer.step()
     listed = [p for group in optimizer.param_groups for p in group["params"]]
-    in_optimizer = any(is_in(p, listed) for p in new.parameters())
-    used = out.shape == (1, 5) and new.weight.grad is not None
     return {
-        "forward_uses_new_layer": used,
-        "new_layer_in_optimizer": in_optimizer,
+        "forward_uses_new_layer":
+            out.shape == (1, 5) and new.weight.grad is not None,
+        "new_layer_in_optimizer":
+            any(is_in(p, listed) for p in new.parameters()),
         "new_layer_changed_by_step": not torch.equal(before, new.weight),
         "new_layer_dtype_before_a_second_to": str(dtype),
     }
@@ -414,10 +371,8 @@ def executes_without_errors():
 
 def backward_likely_fails():
     runs = [run(article_code(3), seed) for seed in range(10)]
-    return {
-        "runs": len(runs),
-        "runs_whose_backward_raised": sum(bool(r["printed"]) for r in runs),
-    }
+    raised = sum(bool(r["printed"]) for r in runs)
+    return {"runs": len(runs), "runs_whose_backward_raised": raised}
 
 
 def backward_twice():
@@ -450,13 +405,89 @@ def clear_indicator():
             messages.append(str(error))
     words = ("index", "ModuleDict", "getitem")
     ex3 = run(article_code(3))
-    naming = sum(any(w in m for w in words) for m in messages)
     return {
         "example3_raised": ex3["error"] is not None or bool(ex3["printed"]),
         "real_backward_errors_raised": len(messages),
-        "backward_errors_naming_indexing": naming,
+        "backward_errors_naming_indexing":
+            sum(any(w in m for w in words) for m in messages),
     }
 
 
 def whole_module_affected():
     return _examples_1_and_3()
+LABELS = {
+    "is_dict_instance": "isinstance(md, dict)",
+    "accepts_a_tensor_as_value": "md['t'] = torch.ones(1) succeeds",
+    "parameters_of_its_module": "parameters of the nn.Linear(2, 2) it holds",
+    "is_module_subclass": "issubclass(nn.ModuleDict, nn.Module)",
+    "graph_nodes": "Example 1: nodes of the autograd graph behind its loss",
+    "modules_among_graph_nodes": "of which modules (or nodes holding a module)",
+    "moduledict_parameters": "Example 1: parameters",
+    "moduledict_parameters_that_are_leaves":
+        "of which the .variable of an AccumulateGrad node reached from the loss",
+    "plain_dict_parameters": "the same layers in a plain dict: parameters",
+    "plain_dict_parameters_that_are_leaves": "of which graph leaves, without any ModuleDict",
+    "parameters": "parameters",
+    "parameters_with_a_gradient": "parameters with a gradient after Example 1's backward",
+    "nonzero_gradients": "gradients that are not all zero",
+    "moduledict_getitem_calls": "calls to ModuleDict.__getitem__ made by md['key']",
+    "same_module_as_attribute_access": "md['key'] is md.key is md._modules['key']",
+    "moduledict_getattr_is_module_getattr": "nn.ModuleDict.__getattr__ is nn.Module.__getattr__",
+    "attribute_access_keeps_structure":
+        "md.layer1 / md.layer2 plus backward: module names, state_dict keys, parameters unchanged",
+    "item_access_keeps_structure": "the same with md['layer1'] / md['layer2']",
+    "adam_steps": "Adam steps, Example 1 and Example 3, same seed and data",
+    "parameters_bit_equal_after_training": "parameters bit-for-bit equal after training",
+    "same_module": "md['layer1'] is md.layer1",
+    "gradients_bit_equal": "gradients through item and attribute access bit-for-bit equal",
+    "keys": "keys: layer1, layer-2, 3, 'layer 4' (all accepted)",
+    "keys_reachable_by_attribute_syntax": "keys that md.<key> written in code reaches",
+    "depths_tried": "Example 2's DynamicModel built with 1 to 6 layers",
+    "items_yields_every_layer": "items() yields every layer, at each of 1 to 6 layers",
+    "depths_whose_forward_runs": "depths whose forward runs (the others raise RuntimeError)",
+    "same_result_for_a_known_branch": "branch 'dog' by iteration equals heads['dog'](x)",
+    "checked_iteration_flags_unknown_branch":
+        "a loop over heads.items() that raises KeyError itself flags 'dgo'",
+    "iteration_flags_unknown_branch":
+        "iterating for the misspelt branch 'dgo' returns something other than the input",
+    "item_access_raises_on_unknown_branch": "heads['dgo'] raises KeyError",
+    "characters_printed_by_except_branch": "characters printed by Example 3's except branch",
+    "error_raised": "exception that stopped the article's code",
+    "backward_raises_for_an_unused_parameter":
+        "loss.backward() raises when a ModuleDict layer is unused (one process, no DDP)",
+    "unused_grad_stays_none": "the unused layer's weight.grad stays None",
+    "autograd_grad_raises_when_asked_for_it":
+        "torch.autograd.grad(loss, unused.weight) raises RuntimeError",
+    "parameters_changed_by_one_step": "parameters changed by one SGD step after Example 3",
+    "one_module_under_two_keys_warns": "warnings when one module is stored under two keys",
+    "parameters_listed_for_two_keys": "parameters listed then (4 if they were separate)",
+    "indexing_created_sharing":
+        "md['a'], md.b, getattr, values(), items() on separate modules return shared ones",
+    "indexing_styles_differ_in_a_tensor": "Example 1 and 3 differ in output or a gradient",
+    "parameters_a_plain_dict_hides": "parameters a plain dict hides from model.parameters()",
+    "subscripts_in_forward_source": "self.layers[...] subscripts in Example 1's forward",
+    "getitem_calls_per_forward": "ModuleDict.__getitem__ calls per forward of Example 1",
+    "getattr_calls_per_forward": "ModuleDict.__getattr__ calls per forward of Example 1",
+    "gradcheck_float64": "torch.autograd.gradcheck of Example 1's forward, float64",
+    "gradients_equal_to_reference":
+        "gradients bit-for-bit equal to F.linear + torch.autograd.grad on the same weights",
+    "items_in_insertion_order": "items() follows insertion order (12 layers)",
+    "insertion_order_is_sorted_order": "that order is sorted order",
+    "backward_reached": "Example 2 reaches loss.backward()",
+    "forward_uses_new_layer": "a layer added after the optimizer runs in forward, gets a grad",
+    "new_layer_in_optimizer": "its parameters are in the optimizer",
+    "new_layer_changed_by_step": "optimizer.step() changes it",
+    "new_layer_dtype_before_a_second_to":
+        "its dtype after an earlier model.to(float64): a later layer gets the default",
+    "getitem_calls_example1": "ModuleDict.__getitem__ calls per forward, Example 1",
+    "getitem_calls_example3": "the same, Example 3",
+    "tensors_compared": "tensors compared: output and 4 gradients, same seed",
+    "tensors_bit_equal": "of which bit-for-bit equal",
+    "ran_to_the_end": "Example 3 runs to its last line",
+    "output_shape": "output shape",
+    "runs": "runs of Example 3, seeds 0 to 9",
+    "runs_whose_backward_raised": "runs whose backward raised",
+    "example3_raised": "Example 3 raised a RuntimeError",
+    "real_backward_errors_raised": "real RuntimeErrors in backward, raised below",
+    "backward_errors_naming_indexing": "of which mention index, ModuleDict or getitem",
+}

@@ -9,12 +9,9 @@ import torch
 from torch import nn
 
 def run(code: str, seed: int = 0) -> dict:
-    """Run ``code`` after ``torch.manual_seed(seed)``; return its namespace.
-
-    Two entries are added: ``printed``, everything the code printed, and
-    ``error``, the exception that stopped it (None if it ran to the end).
-    Names defined before an error stay in the namespace.
-    """
+    """Run ``code`` after ``torch.manual_seed(seed)``; return its namespace,
+    with ``printed`` (what it printed) and ``error`` (what stopped it, or
+    None). Names defined before an error stay in the namespace."""
     torch.manual_seed(seed)
     namespace, printed = {"error": None}, io.StringIO()
     with redirect_stdout(printed):
@@ -22,8 +19,16 @@ def run(code: str, seed: int = 0) -> dict:
             exec(code, namespace)
         except Exception as error:  # kept for the evidence to judge
             namespace["error"] = error
-    namespace["printed"] = printed.getvalue()
-    return namespace
+    return {**namespace, "printed": printed.getvalue()}
+
+
+def raises(error: type, function, *args) -> bool:
+    """Whether ``function(*args)`` raises ``error``."""
+    try:
+        function(*args)
+    except error:
+        return True
+    return False
 
 
 def article_input(namespace: dict, seed: int = 0) -> torch.Tensor:
@@ -31,16 +36,14 @@ def article_input(namespace: dict, seed: int = 0) -> torch.Tensor:
     torch.manual_seed(seed)
     namespace["MyModel"]()  # draws what ``model = MyModel()`` drew
     x = torch.randn(1, 10)
-    output = namespace["model"](x)
-    assert torch.equal(output, namespace["output"]), "not the article's input"
+    assert torch.equal(namespace["model"](x), namespace["output"])
     return x
 
 
 @contextmanager
 def count_calls(cls: type, name: str):
     """Count the calls to ``cls.<name>`` in the block (a list of arguments)."""
-    original, own = getattr(cls, name), name in vars(cls)
-    calls = []
+    original, own, calls = getattr(cls, name), name in vars(cls), []
 
     def counting(*args, **kwargs):
         calls.append(args[1:])
@@ -62,17 +65,15 @@ def grads(model: nn.Module) -> list:
 
 
 def adam_steps(model_class: type, steps: int = 20, seed: int = 0) -> list:
-    """Train a fresh ``model_class()`` for ``steps`` Adam steps on fixed data.
-
-    Returns copies of its parameters after training.
-    """
+    """Copies of the parameters of a fresh ``model_class()`` trained for
+    ``steps`` Adam steps on fixed data."""
     torch.manual_seed(seed)
     model = model_class()
     x, target = torch.randn(16, 10), torch.randn(16, 2)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     for _ in range(steps):
         optimizer.zero_grad()
-        torch.nn.functional.mse_loss(model(x), target).backward()
+        nn.functional.mse_loss(model(x), target).backward()
         optimizer.step()
     return [p.detach().clone() for p in model.parameters()]
 
@@ -83,10 +84,8 @@ def is_in(tensor, tensors) -> bool:
 
 
 def graph_nodes(tensor) -> list:
-    """Every node of the autograd graph that ``tensor.backward()`` walks.
-
-    Walks it from ``tensor.grad_fn`` through ``next_functions``.
-    """
+    """Every node of the autograd graph that ``tensor.backward()`` walks,
+    from ``tensor.grad_fn`` through ``next_functions``."""
     nodes = [tensor.grad_fn]
     for node in nodes:  # the list grows while we walk it
         for child, _ in node.next_functions:
@@ -96,12 +95,9 @@ def graph_nodes(tensor) -> list:
 
 
 def leaf_variables(tensor) -> list:
-    """The tensors that receive a gradient when ``tensor.backward()`` runs.
-
-    A leaf's node (``AccumulateGrad``) holds it as ``.variable``.
-    """
-    nodes = graph_nodes(tensor)
-    return [node.variable for node in nodes if hasattr(node, "variable")]
+    """The tensors that ``tensor.backward()`` gives a gradient: a leaf's
+    node (``AccumulateGrad``) holds it as ``.variable``."""
+    return [n.variable for n in graph_nodes(tensor) if hasattr(n, "variable")]
 
 
 class PlainDictModel(nn.Module):
@@ -109,10 +105,7 @@ class PlainDictModel(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.layers = {
-            "layer1": nn.Linear(10, 5),
-            "layer2": nn.Linear(5, 2),
-        }
+        self.layers = {"layer1": nn.Linear(10, 5), "layer2": nn.Linear(5, 2)}
 
     def forward(self, x):
         return self.layers["layer2"](self.layers["layer1"](x))
