@@ -1,12 +1,11 @@
 # ModuleDict, corrected: build and test the executable documentation site.
 #
 # By default every target runs inside .venv, made on first use from the pinned
-# requirements (see README.md, "Requirements"):
+# requirements (see README.md):
 #   requirements.txt            the build (make html, make doctest, Read the Docs)
-#   tests/requirements.txt      added by make lint and make test
-#   .ci/bench-requirements.txt  added by make bench
-# A change to requirements.txt makes .venv anew; a change to the other two installs
-# them into the existing .venv. To use an existing Python environment instead:
+#   tests/requirements.txt      added by make lint, make test and make bench
+# A change to requirements.txt makes .venv anew; a change to tests/requirements.txt
+# installs it into the existing .venv. To use an existing Python environment instead:
 #   make PYTHON=/path/to/python html
 
 BUILDDIR    ?= build
@@ -44,18 +43,16 @@ ifdef PYTHON
 PY      := $(PYTHON)
 ENV     :=
 DEV_ENV :=
-BENCH_ENV :=
 else
 PY      := $(VENV)/bin/python
 ENV     := $(VENV)/.requirements.txt
 DEV_ENV := $(VENV)/.dev-requirements.txt
-BENCH_ENV := $(VENV)/.bench-requirements.txt
 endif
 
 PIP    := $(VENV)/bin/python -m pip install --quiet --disable-pip-version-check
 SPHINX := $(PY) -m sphinx -c . -d $(BUILDDIR)/doctrees $(SPHINXFLAGS)
 
-.PHONY: help html doctest lint test rehearse bench lock dist serve clean
+.PHONY: help html doctest lint test bench lock dist serve clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -83,10 +80,6 @@ $(VENV)/.dev-requirements.txt: tests/requirements.txt $(VENV)/.requirements.txt
 	$(PIP) -r requirements.txt -r tests/requirements.txt
 	cp tests/requirements.txt $@
 
-$(VENV)/.bench-requirements.txt: .ci/bench-requirements.txt $(VENV)/.dev-requirements.txt
-	$(PIP) -r requirements.txt -r tests/requirements.txt -r .ci/bench-requirements.txt
-	cp .ci/bench-requirements.txt $@
-
 html: $(ENV)  ## Build the site into build/html (runs every example)
 	$(SPHINX) -b html docs $(BUILDDIR)/html
 	@echo "Open $(BUILDDIR)/html/index.html"
@@ -97,27 +90,24 @@ doctest: $(ENV)  ## Run the doctests of the docs/ pages
 # Rules and their reasons: .ci/ruff.toml.
 RUFF := $(PY) -m ruff check --no-cache --config .ci/ruff.toml
 
-lint: $(DEV_ENV)  ## sphinx-lint, ruff, codespell, actionlint, and no network target in tests/
-	$(PY) -m sphinxlint --ignore docs/auto_examples docs examples/GALLERY_HEADER.rst
+# Nothing lints the Markdown pages beyond the build itself (MyST's warnings are errors):
+# sphinx-lint reads reST and Python only, so it lints the examples' reST.
+lint: $(DEV_ENV)  ## sphinx-lint on examples/, ruff, codespell, actionlint
+	$(PY) -m sphinxlint examples
 	$(RUFF) examples tests conf.py docs/_ext .ci
 	@# "cant": how readers retype "can't" in an error message (the error search matches it).
 	$(PY) -m codespell_lib -L cant --skip './.git,./.venv,./.pytest_cache,./build,./docs/auto_examples,*.png,*.svg' .
 	"$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/actionlint" -no-color .github/workflows/*.yml
-	$(PY) .ci/no_network_targets.py tests
 
-# One pytest process per core (pytest-xdist; TEST_WORKERS=0 runs them all in one): most tests
-# wait on a build, a browser or a subprocess; the builds they share run once (tests/shared_builds.py).
+# One pytest process per core (pytest-xdist; TEST_WORKERS=0 runs them all in one).
 TEST_WORKERS ?= auto
 
 test: lint  ## Lint, then run the test suite (builds the site in temporary folders)
 	$(PY) -m pytest -c tests/pytest.ini -rs --durations=25 -n $(TEST_WORKERS) --dist worksteal \
 	  --junitxml=$(BUILDDIR)/test-report.xml tests
 
-rehearse: $(DEV_ENV)  ## Build as .readthedocs.yaml says in a new venv, then crawl it over HTTP
-	$(PY) .ci/rehearse_readthedocs.py $(REHEARSEOPTS)
-
-bench: $(BENCH_ENV)  ## Time clean/no-op/incremental builds, doctest and test against the floor and myst-nb
-	$(PY) .ci/bench.py $(BENCHOPTS)
+bench: $(DEV_ENV)  ## Machinery lines; clean build against the floor; make test against the build
+	$(PY) .ci/bench.py
 
 # pip-compile keeps every pin already in the .txt; LOCKFLAGS=--upgrade-package=NAME moves one.
 # It records the CPU wheel's local label (torch==X+cpu); the pin drops it, so that
@@ -129,7 +119,6 @@ lock: $(DEV_ENV)  ## Pin requirements*.in into requirements*.txt, each pin sayin
 	$(LOCK) -o requirements.txt requirements.in
 	sed -E -i.bak 's/^(torch==[^+ ]+)\+[A-Za-z0-9.]+/\1/' requirements.txt && rm requirements.txt.bak
 	$(LOCK) -o tests/requirements.txt tests/requirements.in
-	$(LOCK) -o .ci/bench-requirements.txt .ci/bench-requirements.in
 
 dist: html  ## Offline formats in build/dist: a zip of the HTML site, an EPUB, a single page
 	@# Written afresh: Sphinx does not see a change in an extension's code.
@@ -147,12 +136,9 @@ serve: $(ENV)  ## Preview build/html on http://127.0.0.1:8000
 clean:  ## Remove build outputs and generated gallery pages (keeps .venv)
 	rm -rf $(BUILDDIR) docs/auto_examples docs/sg_execution_times.rst
 
-# --- make matrix: the examples on other torch versions (not part of make test) ---
-# Makes one throwaway environment per version under /tmp (removed before the next;
-# old torch versions download several GB) and merges into docs/_data/torch-matrix.json.
-#   make matrix                     every version listed in .ci/matrix.py
-#   make matrix VERSIONS="2.13.0"   re-record only these columns
+# make matrix: the examples on older torch versions, each in a throwaway environment
+# (several GB of downloads; not part of make test). VERSIONS="2.5.1" records some.
 VERSIONS ?=
 .PHONY: matrix
-matrix:  ## Run every example on each torch version of .ci/matrix.py (long; VERSIONS= for some)
-	nice -n 10 python3.11 .ci/matrix.py $(VERSIONS)
+matrix:  ## Run every example on the older torch versions of .ci/matrix.py (long)
+	nice -n 10 python3 .ci/matrix.py $(VERSIONS)

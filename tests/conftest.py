@@ -1,84 +1,107 @@
-"""Fixtures only (helpers are in helpers.py): the site is built once per test session,
-from a copy of the project; a test that changes a build makes its own copy.
-
-The session's shared builds (shared_builds.py) start at the first test of a run that needs
-them: the site (then ``make doctest`` and ``make dist`` on it), and a second clean build in
-another folder with no network, side by side."""
+"""Fixtures only (helpers are in helpers.py). The site is built once per test session,
+from a copy of the project, with pytest-xdist's file-lock recipe: the first worker that
+asks builds, the others wait for the lock and read what it left."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from helpers import (
     CHROMIUM_ARGS,
-    ISOLATED_INTERFACES,
     SHARED_ARTICLE,
     SITE_ENV,
     Site,
     copy_mini_project,
     copy_project,
-    isolated,
     make_command,
     network_namespace,
     output_of,
     require,
 )
-from shared_builds import result, shared_folder, start
-
-SITE_FIXTURES = {"site", "doctest_run", "dist"}
 
 
-@pytest.fixture(scope="session", autouse=True)
-def shared_builds(request, tmp_path_factory) -> Path:
-    """Start the builds this run's tests need (once, whichever worker gets here first)."""
-    needed = set().union(*(item.fixturenames for item in request.session.items))
-    folder = shared_folder(tmp_path_factory)
-    if needed & SITE_FIXTURES:
-        root = folder / "site" / "project"
-        steps = {target: make_command(root, target) for target in ("html", "doctest", "dist")}
-        start(folder / "site", steps, SITE_ENV, prepare=lambda _, root=root: copy_project(root))
-    if "offline_build" in needed and network_namespace() is not None:
-        root = folder / "offline" / "another-folder-name"
-        command = isolated(network_namespace(), make_command(root, "html"),
-                           root.parent / ISOLATED_INTERFACES)
-        start(root.parent, {"html": command}, SITE_ENV,
-              prepare=lambda _, root=root: copy_project(root))
-    return folder
+def shared(tmp_path_factory, name: str, steps) -> dict[str, subprocess.CompletedProcess]:
+    """Run ``steps(folder)`` (name: command, in order, stopping at a failure) once per
+    session, in whichever worker gets here first; every worker gets their results."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+    record = folder / "results.json"
+    with FileLock(f"{folder}.lock"):
+        if not record.is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            results = {}
+            for step, command in steps(folder).items():
+                run = subprocess.run(command, capture_output=True, text=True,
+                                     env={**os.environ, **SITE_ENV})
+                results[step] = [run.returncode, output_of(run)]
+                if run.returncode:
+                    break
+            record.write_text(json.dumps(results))
+    results = json.loads(record.read_text())
+    return {step: subprocess.CompletedProcess(step, rc, log, "") for step, (rc, log) in
+            results.items()}
 
 
-@pytest.fixture(scope="session")
-def site(shared_builds) -> Site:
-    """The whole site, built once with the README's command, warnings as errors.
-
-    Shared by the whole session: tests read it and never change its sources or caches.
-    Ready once ``make doctest`` and ``make dist`` have run on it too: ``make dist`` runs
-    ``make html`` again, which must not rewrite a file while a test reads it."""
-    built = result(shared_builds / "site", "html")
-    assert built.returncode == 0, output_of(built)[-20000:]
-    for step in ("doctest", "dist"):
-        result(shared_builds / "site", step)
-    return Site(shared_builds / "site" / "project", output_of(built))
+def _site_steps(folder: Path) -> dict[str, list[str]]:
+    root = copy_project(folder / "project")
+    return {target: make_command(root, target) for target in ("html", "doctest", "dist")}
 
 
 @pytest.fixture(scope="session")
-def doctest_run(site, shared_builds):
-    """``make doctest`` on the built site (its examples are cached, so it runs only doctests)."""
-    return result(shared_builds / "site", "doctest")
+def site_builds(tmp_path_factory):
+    return shared(tmp_path_factory, "site", _site_steps)
 
 
 @pytest.fixture(scope="session")
-def offline_build(shared_builds) -> tuple:
-    """A clean build of its own copy of the project, in a folder unlike the site's, run in a
-    new network namespace: (its result, the interfaces the namespace had, its project root)."""
-    require("A network namespace (unshare -n as root, unshare -rn otherwise; ip)",
-            network_namespace() is not None, "util-linux and iproute2, user namespaces enabled")
-    folder = shared_builds / "offline"
-    built = result(folder, "html")
-    interfaces = folder / ISOLATED_INTERFACES
+def site(site_builds, tmp_path_factory) -> Site:
+    """The whole site, built once with the README's command (then ``make doctest`` and
+    ``make dist``), warnings as errors. Tests read it and never change it."""
+    built = site_builds["html"]
+    assert built.returncode == 0, built.stdout[-20000:]
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "site/project"
+    return Site(root, built.stdout)
+
+
+@pytest.fixture(scope="session")
+def doctest_run(site, site_builds):
+    return site_builds["doctest"]
+
+
+@pytest.fixture(scope="session")
+def dist(site, site_builds) -> Path:
+    """The offline formats (zip, EPUB, single page) made by ``make dist``."""
+    assert site_builds["dist"].returncode == 0, site_builds["dist"].stdout[-5000:]
+    return site.root / "build" / "dist"
+
+
+@pytest.fixture(scope="session")
+def rebuild(site, tmp_path_factory):
+    """The built site copied to a folder of another name, its build/ removed, built again
+    in a new network namespace: no example runs again (their outputs are current), every
+    page is written anew. (its result, the namespace's interfaces, its project root)"""
+    unshare = network_namespace()
+    require("A network namespace (unshare -n; ip)", unshare is not None, "util-linux, iproute2")
+
+    def steps(folder: Path) -> dict[str, list[str]]:
+        root = folder / "another-folder-name"
+        shutil.copytree(site.root, root, ignore=shutil.ignore_patterns("build"))
+        script = (f"ip link set lo up && ip -o link show > {folder}/interfaces.txt && exec "
+                  + " ".join(make_command(root, "html")))
+        return {"html": [*unshare, "sh", "-c", script]}
+
+    results = shared(tmp_path_factory, "rebuild", steps)
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "rebuild"
+    interfaces = folder / "interfaces.txt"
     listed = interfaces.read_text() if interfaces.exists() else ""
-    return built, listed, folder / "another-folder-name"
+    return results["html"], listed, folder / "another-folder-name"
 
 
 @pytest.fixture
@@ -89,14 +112,11 @@ def mini_project(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def article() -> str:
-    """The article on trial, from shared/ beside the checkout, where there is one.
-
-    A checkout of the repository alone has no copy of the article: the tests that
-    compare with it are skipped there (CI included), and the quotes are still checked
-    against their recorded sha256 (tests/test_article_quote.py)."""
+    """The article on trial, from shared/ beside the checkout. A checkout alone (CI) has
+    none: the tests that compare with it skip, and the quotes are still checked against
+    their recorded sha256 (test_article_quote.py)."""
     if not SHARED_ARTICLE.is_file():
-        pytest.skip("SKIPPED: no ../shared/source-article.md beside this checkout; "
-                    "the quotes are checked against their recorded digests instead")
+        pytest.skip("no ../shared/source-article.md beside this checkout")
     return SHARED_ARTICLE.read_text(encoding="utf-8")
 
 
@@ -111,11 +131,3 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture(scope="session")
-def dist(site, shared_builds) -> Path:
-    """The offline formats (zip, EPUB, single page) made by ``make dist`` from the built site."""
-    made = result(shared_builds / "site", "dist")
-    assert made.returncode == 0, output_of(made)[-5000:]
-    return site.root / "build" / "dist"

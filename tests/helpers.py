@@ -11,7 +11,6 @@ import http.server
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -196,29 +195,17 @@ def require(what: str, available: bool, install: str):
     pytest.skip(f"SKIPPED: {message}")
 
 
-# A build in a new network namespace with loopback up writes the namespace's interfaces
-# (netlink: ``ip -o link show``) into this file before it starts.
-ISOLATED_INTERFACES = "interfaces.txt"
-
-
 @functools.cache
 def network_namespace() -> list[str] | None:
     """``unshare`` arguments that make a new network namespace here (as root, or not)."""
     for unshare in (["unshare", "-n"], ["unshare", "-rn"]):
         try:
-            if subprocess.run([*unshare, "ip", "link", "set", "lo", "up"],
-                              capture_output=True).returncode == 0:
-                return unshare
+            ran = subprocess.run([*unshare, "ip", "link", "set", "lo", "up"], capture_output=True)
         except FileNotFoundError:  # no unshare or no ip
             return None
+        if ran.returncode == 0:
+            return unshare
     return None
-
-
-def isolated(unshare: list[str], command: list[str], interfaces: Path) -> list[str]:
-    """``command`` in a new network namespace with loopback up; its interfaces go to a file."""
-    script = (f"ip link set lo up && ip -o link show > {shlex.quote(str(interfaces))} "
-              f"&& exec {shlex.join(command)}")
-    return [*unshare, "sh", "-c", script]
 
 
 class StaticHost(http.server.SimpleHTTPRequestHandler):

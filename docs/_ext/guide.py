@@ -126,7 +126,8 @@ def fingerprint(confdir: Path) -> dict[str, str]:
 def invalidate_stale_outputs(app, config) -> None:
     """Record the fingerprint; when it changed, every example runs again."""
     config.guide_environment = fingerprint(Path(app.confdir))
-    record = Path(app.doctreedir, "guide-environment.json")
+    gallery = _as_list(config.sphinx_gallery_conf["gallery_dirs"])[0]
+    record = Path(app.srcdir, gallery, ".environment.json")  # beside the outputs it vouches for
     if record.is_file() and json.loads(record.read_text()) == config.guide_environment:
         return
     for _, page in examples(app):
