@@ -25,7 +25,6 @@ from helpers import (
     require,
 )
 
-
 def shared(tmp_path_factory, name: str, steps) -> dict[str, subprocess.CompletedProcess]:
     """Run ``steps(folder)`` (name: command, in order, stopping at a failure) once per
     session, in whichever worker gets here first; every worker gets their results."""

@@ -1,57 +1,41 @@
-"""Two clean builds in two folders give the same files; one of them runs with no network.
-
-The second build (the ``offline_build`` fixture) runs in a new network namespace, at the
-same time as the site's. The test never sends anything to find out whether the network
-is reachable: it lists the namespace's interfaces and requires loopback alone (DDP's gloo
-uses 127.0.0.1).
-"""
-
-from __future__ import annotations
+"""A rebuild that runs no example, in a folder of another name and with no network,
+writes the same files, byte for byte: the pages do not depend on where, or with what
+network, they were written."""
 
 import filecmp
 
 from helpers import output_of
 
-# The only files that differ between two clean builds, and why: each shows timings
-# measured during the build. Everything else must be identical, byte for byte.
-NOT_REPRODUCIBLE = {
-    "auto_examples/article/plot_indexing_cost.html": "it shows timings measured during the build",
-    "_sources/auto_examples/article/plot_indexing_cost.rst.txt":
-        "that page's source, timings included",
-    "_images/sphx_glr_plot_indexing_cost_001.png": "the chart of those timings",
-    "_images/sphx_glr_plot_indexing_cost_thumb.png": "the thumbnail of that chart",
-}
-
-def test_the_site_builds_in_a_network_namespace_with_loopback_alone(offline_build):
-    result, listed, _ = offline_build
+def test_the_rebuild_ran_in_a_network_namespace_with_loopback_alone(rebuild):
+    result, listed, _ = rebuild
     assert result.returncode == 0, output_of(result)[-5000:]
-    assert "WARNING" not in output_of(result)
-    names = [line.split(":")[1].strip() for line in listed.splitlines()]
-    assert names == ["lo"], listed
+    assert [line.split(":")[1].strip() for line in listed.splitlines()] == ["lo"], listed
     assert ",UP" in listed, listed
+
+
+def test_the_rebuild_ran_no_example_but_the_expected_crash(rebuild):
+    """Every example's outputs were current; the crash has no cache (it never ends)."""
+    log = output_of(rebuild[0])
+    assert "successfully executed 0 out of 1 file" in log, log[-3000:]
 
 
 def tree(root) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 
 
-def test_two_clean_builds_in_two_folders_are_identical(site, offline_build):
-    result, _, root = offline_build
-    assert result.returncode == 0
+def test_the_rebuild_in_another_folder_writes_identical_files(site, rebuild):
+    _, _, root = rebuild
     first, second = site.html, root / "build" / "html"
-    assert site.root != root
-    assert tree(first) == tree(second)
-    different = sorted(f for f in tree(first)
-                       if not filecmp.cmp(first / f, second / f, shallow=False))
-    assert different == sorted(f for f in NOT_REPRODUCIBLE if f in tree(first)), different
+    files = tree(first)
+    assert len(files) >= 200 and files == tree(second)
+    assert [f for f in sorted(files) if not filecmp.cmp(first / f, second / f, shallow=False)] == []
 
 
-def test_no_built_file_contains_the_folder_it_was_built_in(site, offline_build):
-    _, _, root = offline_build
-    found = []
-    for project in (site.root, root):
-        html = project / "build" / "html"
-        folder = str(project).encode()
-        found += [str(p.relative_to(html)) for p in sorted(html.rglob("*"))
-                  if p.is_file() and folder in p.read_bytes()]
-    assert not found
+def test_no_built_file_contains_the_folder_it_was_built_in(site, rebuild):
+    found, scanned = [], 0
+    for project in (site.root, rebuild[2]):
+        for path in (project / "build" / "html").rglob("*"):
+            if path.is_file():
+                scanned += 1
+                found += [path] if str(project).encode() in path.read_bytes() else []
+    assert scanned >= 400 and not found

@@ -2,13 +2,14 @@
 
 A canary fails when upstream fixes the bug or changes the output the fix patches: the
 fix (and its canary) can then go. Each test names the fix it guards. The fixes whose
-canary needs a built site live with the tests of that site: the notebook ``:ref:`` fix
-in ``test_downloads.py``, the validators' canary page in ``test_validators.py``.
+canary needs a built site live with the tests of that site: the validators' canary
+page in ``test_validators.py``.
 """
 
 from __future__ import annotations
 
 import inspect
+import os
 import re
 from importlib.metadata import version
 from pathlib import Path
@@ -105,18 +106,34 @@ def test_sphinx_gallery_styles_that_markup_fixes_css_overrides_are_unchanged():
     assert ".sphx-glr-thumbcontainer p a span {" in ours and "#fff4f4" in ours
 
 
-def test_sphinx_gallery_compiles_an_example_under_the_path_it_is_given():
-    """Fix: ``compile_examples_under_base_name`` (the page shows what ``python plot_x.py``
-    prints)."""
-    source = inspect.getsource(gen_rst._exec_and_get_memory)
-    assert 'script_vars["src_file"]' in source and "compile" in inspect.getsource(gen_rst)
+def test_sphinx_gallery_compiles_an_example_under_its_absolute_path():
+    """Fix: ``portable_paths`` (the page shows what ``python plot_x.py`` prints)."""
+    source = inspect.getsource(gen_rst.execute_code_block)
+    assert 'script_vars["src_file"]' in source and "compile(" in source
 
 
-def test_sphinx_gallery_zips_keep_the_files_times():
-    """Fix: ``normalize_zips`` (two builds give the same bytes)."""
-    source = inspect.getsource(sphinx_gallery.utils)
-    assert "zipf.write(" in source  # records each file's modification time
-    assert "ZipInfo" not in source and "date_time" not in source
+def test_sphinx_gallery_zips_keep_the_files_times(tmp_path):
+    """Fix: ``fix_downloads`` writes the zips with one fixed time (``guide.write_zip``)."""
+    example = tmp_path / "plot_a.py"
+    example.write_text("x = 1\n")
+    archives = []
+    for when in (1_000_000_000, 1_500_000_000):
+        os.utime(example, (when, when))
+        sphinx_gallery.utils.zip_files([example], tmp_path / f"{when}.zip", tmp_path)
+        archives.append((tmp_path / f"{when}.zip").read_bytes())
+    assert archives[0] != archives[1]  # the same file, another time: other bytes
+
+
+def test_sphinx_gallery_leaves_roles_in_notebooks():
+    """Fix: ``notebook_text`` (every role becomes plain text)."""
+    from sphinx_gallery.notebook import rst2md
+
+    text = "See :doc:`the page <other>` and :ref:`sphx_glr_auto_examples_plot_a.py`."
+    converted = rst2md(text, {"pypandoc": False}, "", {})
+    assert ":doc:`the page <other>`" in converted
+    assert "`sphx_glr_auto_examples_plot_a.py`" in converted
+    plain = markup_fixes.notebook_text(converted, {"sphx_glr_auto_examples_plot_a.py": "A"})
+    assert plain.strip() == "See the page and *A*."
 
 
 # ---- Sphinx's single page, built from a two-page project without the fixes -----------
@@ -161,75 +178,3 @@ def test_sphinx_single_page_links_an_index_and_a_search_it_does_not_write(plain_
     for name in ("genindex", "search"):
         assert re.search(rf'<link rel="(index|search)" [^>]*href="{name}\.html"', page), name
         assert not (folder / f"{name}.html").exists()
-
-
-# ---- sphinx-gallery's cache and failing examples (docs/_ext/expected_crash.py) --------
-
-EXAMPLE_BODIES = {"plot_ends.py": "x = 1\n", "plot_raises.py": "raise ValueError('boom')\n"}
-
-
-def test_sphinx_gallery_caches_only_an_example_that_ran_to_its_end(tmp_path):
-    """Workaround: ``expected_crash`` writes the ``.md5`` of a crash that matched its
-    declaration itself (sphinx-gallery 0.22.1 writes none for an example that raised, so
-    it would run again at every build). When this fails for ``plot_raises.py``,
-    sphinx-gallery caches failed examples itself and the workaround can go."""
-    from unittest.mock import Mock
-
-    from sphinx.application import Sphinx
-    from sphinx_gallery import gen_gallery
-
-    app = Mock(spec=Sphinx, extensions=[], config={
-        "source_suffix": {".rst": None}, "default_role": None, "rst_prolog": None,
-        "rst_epilog": None})  # what sphinx-gallery's own tests give it
-    gallery_conf = gen_gallery._fill_gallery_conf_defaults({}, app=app)
-    gen_gallery._update_gallery_conf_builder_inited(gallery_conf, str(tmp_path))
-    examples, gallery = tmp_path / "examples", tmp_path / "gallery"
-    examples.mkdir()
-    gallery.mkdir()
-    gallery_conf["expected_failing_examples"] = {str(examples / "plot_raises.py")}
-    outcomes = {}
-    for name, body in EXAMPLE_BODIES.items():
-        (examples / name).write_text(f'"""\nTitle\n=====\n\nText.\n"""\n\n{body}')
-        outcomes[name] = set(gen_rst.generate_file_rst(name, gallery, examples, gallery_conf)[3])
-    assert "passing" in outcomes["plot_ends.py"]
-    assert "formatted_exception" in outcomes["plot_raises.py"]
-    assert sorted(md5.name for md5 in gallery.glob("*.md5")) == ["plot_ends.py.md5"]
-    # Run again: the example that raised runs again, the cached one does not.
-    again = {name: set(gen_rst.generate_file_rst(name, gallery, examples, gallery_conf)[3])
-             for name in EXAMPLE_BODIES}
-    assert "stale" in again["plot_ends.py"]
-    assert "formatted_exception" in again["plot_raises.py"]
-
-
-def test_sphinx_gallery_reports_an_expected_failure_that_did_not_run_as_not_failing():
-    """Workaround: ``expected_crash`` leaves a cached crash out of
-    ``expected_failing_examples`` for the build that did not run it (sphinx-gallery 0.22.1
-    would report it as "expected to fail, but not failing" and fail the build)."""
-    from sphinx_gallery import gen_gallery
-
-    example = str(Path("/examples/plot_raises.py").resolve())
-    gallery_conf = {"src_dir": "/docs", "filename_pattern": "/plot_",
-                    "expected_failing_examples": {example}, "failing_examples": {}}
-    as_expected, unexpectedly, not_failing = gen_gallery._parse_failures(gallery_conf)
-    assert (as_expected, unexpectedly, not_failing) == (set(), set(), {example})
-    gallery_conf["expected_failing_examples"] = set()
-    assert gen_gallery._parse_failures(gallery_conf) == (set(), set(), set())
-
-
-def test_sphinx_gallery_replaces_a_gallery_zip_that_normalize_zips_rewrote(tmp_path):
-    """Fix: ``normalize_zips`` puts back the modification time of a zip that ends the build
-    with the bytes it started with (sphinx-gallery 0.22.1 writes the gallery's zips at every
-    build and keeps the old file only when its new zip has the same bytes, which a zip with
-    fixed times never has; Sphinx would then read the gallery's index again)."""
-    example = tmp_path / "plot_a.py"
-    example.write_text("x = 1\n")
-    archive = tmp_path / "gallery.zip"
-    sphinx_gallery.utils.zip_files([example], archive, tmp_path)
-    kept = archive.read_bytes()
-    sphinx_gallery.utils.zip_files([example], archive, tmp_path)
-    assert archive.read_bytes() == kept  # the control: the same files give the same bytes
-    markup_fixes.rebuild_zip(archive)  # what the fix leaves: one fixed time
-    fixed = archive.read_bytes()
-    assert fixed != kept
-    sphinx_gallery.utils.zip_files([example], archive, tmp_path)
-    assert archive.read_bytes() == kept  # replaced: the next build's fix writes it again
