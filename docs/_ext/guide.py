@@ -68,14 +68,15 @@ EXCEPTION = re.compile(r"^((?:[A-Za-z_]\w*\.)+[A-Z]\w*|[A-Z]\w*(?:Error|Exceptio
 
 
 def shown_errors(text: str) -> list[str]:
-    """Each error an output shows: from the line that names it to the next blank line.
+    """Each error an output shows: from the line that names it to a blank line or the next.
 
     The examples print an error as Python prints a traceback's last part, followed by a
     blank line (``print("".join(traceback.format_exception_only(error)))``)."""
     errors, lines = [], [line.expandtabs().rstrip() for line in text.splitlines()]
     for n, line in enumerate(lines):
         if EXCEPTION.match(line):
-            end = next((i for i in range(n + 1, len(lines)) if not lines[i]), len(lines))
+            after = range(n + 1, len(lines))
+            end = next((i for i in after if not lines[i] or EXCEPTION.match(lines[i])), len(lines))
             errors.append("\n".join(lines[n:end]))
     return errors
 
