@@ -106,6 +106,7 @@ inputs = torch.randn(3, 2, 5, 4)  # steps x ranks x batch x features
 # hangs, if a rank raises or crashes (its last line of stderr is quoted), if
 # a collective waits more than ``timeout`` seconds, or after 40 seconds.
 import datetime
+import faulthandler
 import logging
 import os
 import pickle
@@ -122,6 +123,7 @@ logging.getLogger("torch.multiprocessing.spawn").setLevel(logging.ERROR)
 
 def on_rank(rank, fn, port, timeout, queue, done, logs):
     os.dup2(os.open(f"{logs}/{rank}", os.O_WRONLY | os.O_CREAT), 2)  # stderr
+    faulthandler.disable()  # so that a crash's last line is its own message
     torch.set_num_threads(1)
     dist.init_process_group(
         "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,

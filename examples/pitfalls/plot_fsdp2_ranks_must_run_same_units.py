@@ -72,6 +72,7 @@ class Branches(nn.ModuleDict):
 # ``one_step`` shards a copy of ``model``: one FSDP unit per entry, then the
 # root. Rank ``r`` runs the entry ``keys[r]`` on ``x[r]``, forward and
 # backward, and returns its output and every parameter's full gradient.
+# ``on_2_ranks`` runs it on 2 ranks, with ``run_on_ranks`` (defined next).
 def one_step(rank, model, keys, run="own entry"):
     model = copy.deepcopy(model)
     for entry in model.values():
@@ -105,6 +106,7 @@ x = torch.randn(2, 3, 4)  # ranks x batch x features
 # hangs, if a rank raises or crashes (its last line of stderr is quoted), if
 # a collective waits more than ``timeout`` seconds, or after 40 seconds.
 import datetime
+import faulthandler
 import logging
 import os
 import pickle
@@ -121,6 +123,7 @@ logging.getLogger("torch.multiprocessing.spawn").setLevel(logging.ERROR)
 
 def on_rank(rank, fn, port, timeout, queue, done, logs):
     os.dup2(os.open(f"{logs}/{rank}", os.O_WRONLY | os.O_CREAT), 2)  # stderr
+    faulthandler.disable()  # so that a crash's last line is its own message
     torch.set_num_threads(1)
     dist.init_process_group(
         "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
