@@ -44,45 +44,57 @@ for label, ns in best_ns.items():
     print(f"{label:24} {ns:8.0f} ns  {ns / forward:20.4f}")
 
 lookups = [label for label in best_ns if "forward" not in label]
-assert all(best_ns[label] < 0.5 * forward for label in lookups)
-attribute_lookups = [best_ns["md.layer0"], best_ns["getattr(md, 'layer0')"]]
-assert best_ns["md['layer0']"] < min(attribute_lookups)
 slowest = max(lookups, key=best_ns.get)
-ratio = forward / best_ns[slowest]
-print(f"\nslowest lookup on this machine: {slowest},")
-print(f"{ratio:.0f} times cheaper than the forward")
+print(f"\nslowest lookup on this machine: {slowest}, "
+      f"{best_ns[slowest] / forward:.2f} of the forward")
+
+# %%
+# The timings are not asserted: another run, or a busier machine, may
+# reorder lookups that take about the same time. What cannot change is what
+# the lookups return: the same registered module, every time.
+found = {
+    "md['layer0']": md["layer0"],
+    "md.layer0": md.layer0,
+    "getattr(md, 'layer0')": getattr(md, "layer0"),
+    "md.items()": dict(md.items())["layer0"],
+}
+for label, module in found.items():
+    print(f"{label:22} is md['layer0']: {module is md['layer0']}")
+assert all(module is md["layer0"] for module in found.values())
 
 # %%
 # The same numbers as a chart (logarithmic scale). The figure is 5 inches
-# wide with 11-point text, so that its labels stay legible on a phone.
+# wide with 11-point text, so that its labels stay legible on a phone, and
+# drawn at 200 dots per inch.
 
 plt.rcParams["font.size"] = 11
-fig, ax = plt.subplots(figsize=(5, 3.4))
+fig, ax = plt.subplots(figsize=(5, 3.4), dpi=200, layout="constrained")
 colors = ["#4c72b0"] * len(lookups) + ["#dd8452"]  # lookups, then the forward
 ax.barh(list(best_ns), list(best_ns.values()), color=colors)
 ax.set_xscale("log")
-ax.set_xlabel("fastest time per operation (ns, log scale)")
-ax.set_title("Each lookup takes under half\nthe time of a Linear(16, 16) forward")
+ax.set_xlabel("fastest time (ns, log scale)")
+# A figure title, centred on the figure: the labels leave the axes narrow.
+fig.suptitle("Four lookups and a Linear(16, 16) forward,\n"
+             "timed where this page was built")
 ax.invert_yaxis()
-fig.tight_layout()
 
 # %%
 # What the numbers mean
 # ---------------------
 # These timings come from the machine that produced this page and change
 # from run to run; only their order of magnitude matters. Item access and
-# iteration are plain Python method calls, as cheap as the table above shows.
-# Attribute access and ``getattr`` are the slower lookups (checked above),
-# because Python calls ``nn.Module.__getattr__`` only after its ordinary
-# attribute lookup has failed. Even the slowest lookup is several times
-# cheaper than the forward of ``Linear(16, 16)`` on one sample (asserted
-# above: under half of it). A wider layer or a larger batch does more
-# arithmetic in its forward, while a lookup does the same work whatever the
-# layer holds; and the optimizer never sees lookups at all.
+# iteration are plain Python method calls. Attribute access and ``getattr``
+# are usually a little slower, because Python calls
+# ``nn.Module.__getattr__`` only after its ordinary attribute lookup has
+# failed. The table gives each lookup's share of the forward of
+# ``Linear(16, 16)`` on one sample, measured here. A wider layer or a larger
+# batch does more arithmetic in its forward, while a lookup does the same
+# work whatever the layer holds; and the optimizer never sees lookups at
+# all.
 #
 # Conclusion
 # ----------
-# Item access is the fastest lookup here, but every lookup is cheaper than
-# the forward of a tiny ``Linear(16, 16)`` on one sample, and all of them
-# return the same registered module: choose between ``md[key]``, ``md.key``,
+# A lookup costs a small fraction of the forward of even a tiny
+# ``Linear(16, 16)`` on one sample, and all of them return the same
+# registered module: choose between ``md[key]``, ``md.key``,
 # ``getattr(md, key)`` and iteration for readability.

@@ -12,25 +12,26 @@ runs.
 """
 
 # %%
-# ``raises`` checks that a block fails with the error we expect, and prints
-# that error as Python does; if the block stops failing, the script stops.
-import re
-import traceback
-from contextlib import contextmanager
+# The model
+# ---------
+# ``forward`` runs the entry named by its ``str`` argument ``key``.
+import torch
+from torch import nn
 
-@contextmanager
-def raises(expected, match):
-    """Check that the block raises ``expected`` with a message matching
-    ``match`` (a regular expression), and print the error as Python does."""
-    try:
-        yield
-    except expected as error:
-        if not re.search(match, str(error)):
-            raise
-        print("".join(traceback.format_exception_only(error)), end="")
-    else:
-        raise AssertionError(f"{expected.__name__} was not raised")
+_ = torch.manual_seed(0)
 
+
+class PickByKey(nn.Module):
+    def __init__(self, keys=("a", "b", "c", "d")):
+        super().__init__()
+        self.layers = nn.ModuleDict({k: nn.Linear(4, 4) for k in keys})
+
+    def forward(self, x, key: str):
+        return self.layers[key](x)
+
+
+model = PickByKey()
+x = torch.randn(2, 4)
 
 # %%
 # A backend that counts graphs and their runs
@@ -38,12 +39,9 @@ def raises(expected, match):
 import logging.handlers
 from collections import Counter
 
-import torch
 import torch._dynamo
-from torch import nn
 
 torch._dynamo.reset()
-_ = torch.manual_seed(0)
 
 # Dynamo's log messages are kept in ``records.buffer``, off stderr, to be
 # printed.
@@ -65,18 +63,6 @@ def counting_backend(graph_module, example_inputs):
 
     return run
 
-
-class PickByKey(nn.Module):
-    def __init__(self, keys=("a", "b", "c", "d")):
-        super().__init__()
-        self.layers = nn.ModuleDict({k: nn.Linear(4, 4) for k in keys})
-
-    def forward(self, x, key: str):
-        return self.layers[key](x)
-
-
-model = PickByKey()
-x = torch.randn(2, 4)
 
 # %%
 # One graph per key
@@ -181,6 +167,25 @@ for _ in range(12):
     )
 print(f"12 instances, one key: {len(graphs)} graph")
 assert len(graphs) == 1
+
+# %%
+# ``raises(Error, pattern)`` checks that its block raises ``Error`` with a
+# message matching ``pattern``, and prints the error as Python does.
+import re
+import traceback
+from contextlib import contextmanager
+
+@contextmanager
+def raises(expected, match):
+    try:
+        yield
+    except expected as error:
+        if not re.search(match, str(error)):
+            raise  # the same type, another error: let it through
+        print("".join(traceback.format_exception_only(error)))
+    else:
+        raise AssertionError(f"{expected.__name__} was not raised")
+
 
 # %%
 # With ``fullgraph=True`` the fallback becomes an error; so does it with

@@ -15,135 +15,14 @@ process without DDP.
 """
 
 # %%
-# Checking an expected error
-# --------------------------
-# ``raises`` checks that a block fails with the error we expect, and prints
-# that error as Python does; if the block stops failing, the script stops.
-import re
-import traceback
-from contextlib import contextmanager
-
-@contextmanager
-def raises(expected, match):
-    """Check that the block raises ``expected`` with a message matching
-    ``match`` (a regular expression), and print the error as Python does."""
-    try:
-        yield
-    except expected as error:
-        if not re.search(match, str(error)):
-            raise
-        print("".join(traceback.format_exception_only(error)), end="")
-    else:
-        raise AssertionError(f"{expected.__name__} was not raised")
-
-
-# %%
-# Running a function on 2 ranks
-# -----------------------------
-# ``run_on_ranks(fn)`` forks this process into two ranks, so ``fn`` and
-# everything defined before the call reach them as they are (fork exists on
-# Linux and macOS, not on Windows). Each rank joins a gloo process group on a
-# free port of 127.0.0.1, calls ``fn(rank)`` on the CPU and sends back what
-# it returned or raised; ``run_on_ranks`` returns the ranks' results as a
-# list. It never hangs: a collective that waits more than
-# ``collective_timeout`` seconds for the other rank raises, a rank that
-# crashes is reported with the last line it printed, and every rank is
-# stopped after ``deadline`` seconds.
-import datetime
-import os
-import pickle
-import signal
-import socket
-import tempfile
-import time
-
-import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
-
-def rank_main(rank, fn, world_size, port, timeout, queue, done, logs):
-    """One rank: join the group, run ``fn(rank)``, send back the result."""
-    # This rank's error output, C++ included, goes to a file, whose last line
-    # is shown if the rank crashes.
-    os.dup2(os.open(f"{logs}/{rank}.txt", os.O_WRONLY | os.O_CREAT), 2)
-    torch.set_num_threads(1)
-    try:
-        dist.init_process_group(
-            "gloo",
-            init_method=f"tcp://127.0.0.1:{port}",
-            rank=rank,
-            world_size=world_size,
-            timeout=datetime.timedelta(seconds=timeout),
-        )
-        # pickle copies tensors (a queue would share their memory)
-        message = pickle.dumps((rank, fn(rank), None))
-    except Exception as error:
-        error.add_note(f"(raised on rank {rank})")
-        message = pickle.dumps((rank, None, error))
-    queue.put(message)
-    done.wait()  # exit only when the parent says so: an exit would disturb
-    # the ranks that are still running
-
-
-def run_on_ranks(fn, world_size=2, collective_timeout=20, deadline=45):
-    """``[fn(0), fn(1), ...]``, each computed by its own rank."""
-    with socket.socket() as probe:  # a free port, chosen by the system
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    fork = mp.get_context("fork")
-    queue, done = fork.SimpleQueue(), fork.Event()
-    with tempfile.TemporaryDirectory() as logs:
-        args = (fn, world_size, port, collective_timeout, queue, done, logs)
-        context = mp.start_processes(
-            rank_main, args, world_size, join=False, start_method="fork"
-        )
-        results, errors = {}, []  # what the ranks returned, and raised
-        end = time.monotonic() + deadline
-        while len(results) < world_size and not errors:
-            if any(p.exitcode not in (None, 0) for p in context.processes):
-                break  # a rank crashed
-            if time.monotonic() > end:
-                break
-            if queue.empty():
-                time.sleep(0.01)
-                continue
-            rank, result, error = pickle.loads(queue.get())
-            if error is None:
-                results[rank] = result
-            else:
-                errors.append(error)
-        done.set()
-        for process in context.processes:
-            process.kill()
-            process.join()
-        for rank, process in enumerate(context.processes):
-            code = process.exitcode
-            if code not in (0, -signal.SIGKILL):  # it crashed
-                if code < 0:
-                    how = signal.Signals(-code).name
-                else:
-                    how = f"exit code {code}"
-                with open(f"{logs}/{rank}.txt") as log:
-                    lines = log.read().strip().splitlines() or ["(none)"]
-                last = lines[-1].strip()
-                raise RuntimeError(f"rank {rank} died ({how}): {last}")
-    if errors:
-        raise errors[0]  # the first error raised: the others may follow it
-    if len(results) < world_size:
-        raise TimeoutError(f"the ranks were still running after {deadline} s")
-    return [results[rank] for rank in range(world_size)]
-
-
-# %%
-# The model and the runs
-# ----------------------
+# The model
+# ---------
 # ``Branches`` is a ``ModuleDict`` with a ``forward`` that runs one entry.
-# Each run trains a fresh DDP copy of it from the same starting weights: at
-# step ``s``, rank ``r`` feeds ``inputs[s, r]`` to the entry ``keys[s][r]``,
-# then takes an SGD step. A run keeps the weights after each step that
-# completed, and where it raised, with the error.
+# With ``every_entry_in_graph=True``, its output also depends on every
+# parameter (with a weight of zero).
 import copy
 
+import torch
 from torch import nn
 from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
 from torch.nn.parallel import DistributedDataParallel as DDP
@@ -161,6 +40,13 @@ class Branches(nn.ModuleDict):
         return out
 
 
+# %%
+# What each rank runs
+# -------------------
+# Each run trains a fresh DDP copy of ``Branches`` from the same starting
+# weights: at step ``s``, rank ``r`` feeds ``inputs[s, r]`` to the entry
+# ``keys[s][r]``, then takes an SGD step. A run keeps the weights after each
+# step that completed, and where it raised, with the error.
 def train(rank, every_entry_in_graph, options, keys):
     model = DDP(Branches(every_entry_in_graph), **options)
     # A plain checkpoint goes into model.module (see below).
@@ -210,6 +96,73 @@ torch.manual_seed(0)
 plain = Branches()  # the same model, trained here without DDP
 start = copy.deepcopy(plain.state_dict())  # the starting weights
 inputs = torch.randn(3, 2, 5, 4)  # steps x ranks x batch x features
+
+# %%
+# Running a function on 2 ranks
+# -----------------------------
+# ``run_on_ranks(fn)`` forks this process into 2 ranks (``fork`` exists on
+# Linux and macOS), which join a gloo group on 127.0.0.1 and send
+# ``fn(rank)`` back: it returns ``[fn(0), fn(1)]``. It fails, and never
+# hangs, if a rank raises or crashes (its last line of stderr is quoted), if
+# a collective waits more than ``timeout`` seconds, or after 40 seconds.
+import datetime
+import faulthandler
+import logging
+import os
+import pickle
+import socket
+import tempfile
+import time
+
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+# run_on_ranks stops the ranks itself: no warning when it does
+logging.getLogger("torch.multiprocessing.spawn").setLevel(logging.ERROR)
+
+
+def on_rank(rank, fn, port, timeout, queue, done, logs):
+    os.dup2(os.open(f"{logs}/{rank}", os.O_WRONLY | os.O_CREAT), 2)  # stderr
+    faulthandler.disable()  # so that a crash's last line is its own message
+    torch.set_num_threads(1)
+    dist.init_process_group(
+        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
+        world_size=2, timeout=datetime.timedelta(seconds=timeout),
+    )
+    queue.put((rank, pickle.dumps(fn(rank))))  # pickle copies tensors
+    done.wait()  # exit once both ranks are done: not while one still runs
+
+
+def run_on_ranks(fn, timeout=20, deadline=40):
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    fork, got, end = mp.get_context("fork"), {}, time.monotonic() + deadline
+    queue, done = fork.SimpleQueue(), fork.Event()
+    with tempfile.TemporaryDirectory() as logs:
+        ranks = mp.start_processes(
+            on_rank, (fn, port, timeout, queue, done, logs), nprocs=2,
+            join=False, start_method="fork",
+        )
+        try:
+            while not ranks.join(timeout=0.05):  # raises if a rank failed
+                while not queue.empty():
+                    rank, result = queue.get()
+                    got[rank] = pickle.loads(result)
+                if len(got) == 2:
+                    done.set()
+                if time.monotonic() > end:
+                    raise TimeoutError(f"ranks still running at {deadline} s")
+        except mp.ProcessExitedException as crash:  # quote its last words
+            with open(f"{logs}/{crash.error_index}") as stderr:
+                last_line = stderr.read().strip().rpartition("\n")[2]
+            raise RuntimeError(f"{crash}: {last_line.strip()}") from None
+        finally:
+            for process in ranks.processes:
+                process.kill()
+    return [got[0], got[1]]
+
+
 rank_results = run_on_ranks(train_on_rank)  # one value per rank
 
 
@@ -261,6 +214,25 @@ for name in ("no option, entries differ per rank",
     print(f"    rank 0's equal training without DDP: {as_without_ddp}")
     print(f"    each rank's equal training on its own loss: {own_loss}")
     assert not ranks_agree and not as_without_ddp and own_loss == [True, True]
+
+# %%
+# ``raises(Error, pattern)`` checks that its block raises ``Error`` with a
+# message matching ``pattern``, and prints the error as Python does.
+import re
+import traceback
+from contextlib import contextmanager
+
+@contextmanager
+def raises(expected, match):
+    try:
+        yield
+    except expected as error:
+        if not re.search(match, str(error)):
+            raise  # the same type, another error: let it through
+        print("".join(traceback.format_exception_only(error)))
+    else:
+        raise AssertionError(f"{expected.__name__} was not raised")
+
 
 # %%
 # Step 2's forward raises

@@ -11,27 +11,6 @@ graph calls no submodules until ``torch.export.unflatten`` rebuilds them. A
 """
 
 # %%
-# ``raises`` checks that a block fails with the error we expect, and prints
-# that error as Python does; if the block stops failing, the script stops.
-import re
-import traceback
-from contextlib import contextmanager
-
-@contextmanager
-def raises(expected, match):
-    """Check that the block raises ``expected`` with a message matching
-    ``match`` (a regular expression), and print the error as Python does."""
-    try:
-        yield
-    except expected as error:
-        if not re.search(match, str(error)):
-            raise
-        print("".join(traceback.format_exception_only(error)), end="")
-    else:
-        raise AssertionError(f"{expected.__name__} was not raised")
-
-
-# %%
 # symbolic_trace: one ``call_module`` node per entry used
 # -------------------------------------------------------
 import warnings
@@ -61,6 +40,25 @@ for node in traced.graph.nodes:
     print(f"{node.op:12} {node.target}")
 called = [n.target for n in traced.graph.nodes if n.op == "call_module"]
 assert called == ["layers.layer1", "layers.layer2"]
+
+# %%
+# ``raises(Error, pattern)`` checks that its block raises ``Error`` with a
+# message matching ``pattern``, and prints the error as Python does.
+import re
+import traceback
+from contextlib import contextmanager
+
+@contextmanager
+def raises(expected, match):
+    try:
+        yield
+    except expected as error:
+        if not re.search(match, str(error)):
+            raise  # the same type, another error: let it through
+        print("".join(traceback.format_exception_only(error)))
+    else:
+        raise AssertionError(f"{expected.__name__} was not raised")
+
 
 # %%
 # The traced module shares the entries, not the ``ModuleDict``
@@ -168,7 +166,7 @@ with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     unflat = torch.export.unflatten(program)
 for warning in caught:
-    print(f"{warning.category.__name__}: {warning.message}")
+    print(f"warning ({warning.category.__name__}) {warning.message}")
 assert [w.category for w in caught] == [FutureWarning]
 assert "LeafSpec" in str(caught[0].message)
 print([n.target for n in unflat.graph.nodes if n.op == "call_module"])

@@ -11,27 +11,6 @@ changed the parameter.
 """
 
 # %%
-# ``raises`` checks that a block fails with the error we expect, and prints
-# that error as Python does; if the block stops failing, the script stops.
-import re
-import traceback
-from contextlib import contextmanager
-
-@contextmanager
-def raises(expected, match):
-    """Check that the block raises ``expected`` with a message matching
-    ``match`` (a regular expression), and print the error as Python does."""
-    try:
-        yield
-    except expected as error:
-        if not re.search(match, str(error)):
-            raise
-        print("".join(traceback.format_exception_only(error)), end="")
-    else:
-        raise AssertionError(f"{expected.__name__} was not raised")
-
-
-# %%
 # An entry the forward pass never uses
 # ------------------------------------
 # ``parameters()`` includes every entry, used or not. Backward fills the
@@ -43,6 +22,8 @@ from torch import nn
 _ = torch.manual_seed(0)
 x = torch.randn(8, 4)
 rows = []  # (case, what happened to the parameter): the table at the end
+heads = nn.ModuleDict({"used": nn.Linear(4, 2), "unused": nn.Linear(4, 2)})
+optimizer = torch.optim.SGD(heads.parameters(), lr=0.1)
 
 
 def trained(parameter, optimizer, loss) -> tuple[bool, bool]:
@@ -54,13 +35,30 @@ def trained(parameter, optimizer, loss) -> tuple[bool, bool]:
     return parameter.grad is not None, not torch.equal(parameter, before)
 
 
-heads = nn.ModuleDict({"used": nn.Linear(4, 2), "unused": nn.Linear(4, 2)})
-optimizer = torch.optim.SGD(heads.parameters(), lr=0.1)
 used = trained(heads["used"].weight, optimizer, heads["used"](x).sum())
 unused = trained(heads["unused"].weight, optimizer, heads["used"](x).sum())
 assert used == (True, True) and unused == (False, False)
 print("used entry (grad, changed):", used, "| unused entry:", unused)
 rows.append(("entry unused by forward", *unused))
+
+# %%
+# ``raises(Error, pattern)`` checks that its block raises ``Error`` with a
+# message matching ``pattern``, and prints the error as Python does.
+import re
+import traceback
+from contextlib import contextmanager
+
+@contextmanager
+def raises(expected, match):
+    try:
+        yield
+    except expected as error:
+        if not re.search(match, str(error)):
+            raise  # the same type, another error: let it through
+        print("".join(traceback.format_exception_only(error)))
+    else:
+        raise AssertionError(f"{expected.__name__} was not raised")
+
 
 # %%
 # Asked for explicitly, the gradient of a tensor the output does not depend on

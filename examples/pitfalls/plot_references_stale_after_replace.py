@@ -9,27 +9,6 @@ creating layers inside ``forward``. Each case below is measured.
 """
 
 # %%
-# ``raises`` checks that a block fails with the error we expect, and prints
-# that error as Python does; if the block stops failing, the script stops.
-import re
-import traceback
-from contextlib import contextmanager
-
-@contextmanager
-def raises(expected, match):
-    """Check that the block raises ``expected`` with a message matching
-    ``match`` (a regular expression), and print the error as Python does."""
-    try:
-        yield
-    except expected as error:
-        if not re.search(match, str(error)):
-            raise
-        print("".join(traceback.format_exception_only(error)), end="")
-    else:
-        raise AssertionError(f"{expected.__name__} was not raised")
-
-
-# %%
 # A reference taken before the entry is replaced
 # ----------------------------------------------
 # Assigning to a key replaces the module the ``ModuleDict`` holds. A variable
@@ -122,6 +101,25 @@ assert (
     state["first.weight"].data_ptr()
     == state["layers.layer1.weight"].data_ptr()
 )
+
+# %%
+# ``raises(Error, pattern)`` checks that its block raises ``Error`` with a
+# message matching ``pattern``, and prints the error as Python does.
+import re
+import traceback
+from contextlib import contextmanager
+
+@contextmanager
+def raises(expected, match):
+    try:
+        yield
+    except expected as error:
+        if not re.search(match, str(error)):
+            raise  # the same type, another error: let it through
+        print("".join(traceback.format_exception_only(error)))
+    else:
+        raise AssertionError(f"{expected.__name__} was not raised")
+
 
 # %%
 # A checkpoint written without the alias (for instance by the model before

@@ -11,27 +11,6 @@ error and no warning. We measure every consequence on one model, then fix it.
 """
 
 # %%
-# ``raises`` checks that a block fails with the error we expect, and prints
-# that error as Python does; if the block stops failing, the script stops.
-import re
-import traceback
-from contextlib import contextmanager
-
-@contextmanager
-def raises(expected, match):
-    """Check that the block raises ``expected`` with a message matching
-    ``match`` (a regular expression), and print the error as Python does."""
-    try:
-        yield
-    except expected as error:
-        if not re.search(match, str(error)):
-            raise
-        print("".join(traceback.format_exception_only(error)), end="")
-    else:
-        raise AssertionError(f"{expected.__name__} was not raised")
-
-
-# %%
 # One registered layer, the rest in plain containers
 # --------------------------------------------------
 import torch
@@ -103,6 +82,25 @@ assert head.weight.grad is not None and trunk_moved and not head_moved
 print(
     "step() changed the trunk:", trunk_moved, "| changed the head:", head_moved
 )
+
+# %%
+# ``raises(Error, pattern)`` checks that its block raises ``Error`` with a
+# message matching ``pattern``, and prints the error as Python does.
+import re
+import traceback
+from contextlib import contextmanager
+
+@contextmanager
+def raises(expected, match):
+    try:
+        yield
+    except expected as error:
+        if not re.search(match, str(error)):
+            raise  # the same type, another error: let it through
+        print("".join(traceback.format_exception_only(error)))
+    else:
+        raise AssertionError(f"{expected.__name__} was not raised")
+
 
 # %%
 # A model that keeps *all* its layers in plain containers has nothing to

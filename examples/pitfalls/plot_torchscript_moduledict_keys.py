@@ -9,27 +9,6 @@ itself.
 """
 
 # %%
-# ``raises`` checks that a block fails with the error we expect, and prints
-# that error as Python does; if the block stops failing, the script stops.
-import re
-import traceback
-from contextlib import contextmanager
-
-@contextmanager
-def raises(expected, match):
-    """Check that the block raises ``expected`` with a message matching
-    ``match`` (a regular expression), and print the error as Python does."""
-    try:
-        yield
-    except expected as error:
-        if not re.search(match, str(error)):
-            raise
-        print("".join(traceback.format_exception_only(error)), end="")
-    else:
-        raise AssertionError(f"{expected.__name__} was not raised")
-
-
-# %%
 # Scripting warns that TorchScript is deprecated, unseen by default
 # -----------------------------------------------------------------
 # ``torch.jit.script`` warns with a ``DeprecationWarning`` that torch raises
@@ -115,9 +94,8 @@ with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     scripted = torch.jit.script(module)
 for warning in caught:
-    print(
-        f"{warning.category.__name__}: {str(warning.message).splitlines()[0]}"
-    )
+    first_line = str(warning.message).splitlines()[0]
+    print(f"warning ({warning.category.__name__}) {first_line}")
 assert any(issubclass(w.category, DeprecationWarning) for w in caught)
 warnings.filterwarnings(
     "ignore", "`torch.jit.script` is deprecated", DeprecationWarning
@@ -125,7 +103,28 @@ warnings.filterwarnings(
 
 # %%
 # A literal key scripts and runs: the result equals the eager module's.
-print(torch.equal(scripted(x), module(x)))
+same = torch.equal(scripted(x), module(x))
+print("scripted output equals the eager output:", same)
+assert same
+
+
+# %%
+# ``raises(Error, pattern)`` checks that its block raises ``Error`` with a
+# message matching ``pattern``, and prints the error as Python does.
+import re
+import traceback
+from contextlib import contextmanager
+
+@contextmanager
+def raises(expected, match):
+    try:
+        yield
+    except expected as error:
+        if not re.search(match, str(error)):
+            raise  # the same type, another error: let it through
+        print("".join(traceback.format_exception_only(error)))
+    else:
+        raise AssertionError(f"{expected.__name__} was not raised")
 
 
 # %%
