@@ -14,6 +14,7 @@ runs once here, besides its run in the site build.
 """
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -191,7 +192,7 @@ def kernel(tmp_path_factory) -> Path:
 
 def test_every_example_runs_offline_as_its_page_shows(examples, kernel, tmp_path):
     env = {
-        "PATH": "/usr/bin:/bin",
+        "PATH": os.environ["PATH"],
         "HOME": str(tmp_path),
         "MPLBACKEND": "Agg",
         "JUPYTER_PATH": str(kernel),
