@@ -125,7 +125,7 @@ def mark_quotes(app, doctree) -> None:
 
 
 def _examples_dirs(app) -> list[Path]:
-    return sorted({source.parents[1] for source, _ in guide.examples(app)})
+    return [examples for examples, _ in guide.galleries(app)]
 
 
 def setup(app):

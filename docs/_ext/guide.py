@@ -1,6 +1,6 @@
 """What the site's extensions share, each done once, and the example pages' stamp.
 
-* :func:`examples`: every example and the page sphinx-gallery writes for it.
+* :func:`galleries`, :func:`examples`: the galleries, every example and its page.
 * :func:`title`: an example's title, read from its page.
 * :func:`shown_errors`: the errors an output shows, as Python printed them.
 * :func:`test_kind`: which of ``sphinx.ext.doctest``'s blocks a code block is.
@@ -31,13 +31,18 @@ def _as_list(value) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+def galleries(app) -> list[tuple[Path, Path]]:
+    """(examples folder, gallery folder) pairs: ``examples/`` and ``docs/auto_examples/``."""
+    conf = app.config.sphinx_gallery_conf
+    pairs = zip(_as_list(conf["examples_dirs"]), _as_list(conf["gallery_dirs"]))
+    return [(Path(app.srcdir, src).resolve(), Path(app.srcdir, out)) for src, out in pairs]
+
+
 def examples(app) -> list[tuple[Path, Path]]:
     """(source, page) of every example: ``examples/<sub>/plot_x.py`` and the reST page
     sphinx-gallery writes for it, ``docs/auto_examples/<sub>/plot_x.rst``."""
-    conf = app.config.sphinx_gallery_conf
     found = []
-    for src, out in zip(_as_list(conf["examples_dirs"]), _as_list(conf["gallery_dirs"])):
-        src, out = Path(app.srcdir, src).resolve(), Path(app.srcdir, out)
+    for src, out in galleries(app):
         for script in sorted(src.rglob("plot_*.py")):
             found.append((script, (out / script.relative_to(src)).with_suffix(".rst")))
     return found
@@ -127,10 +132,10 @@ def fingerprint(confdir: Path) -> dict[str, str]:
 def invalidate_stale_outputs(app, config) -> None:
     """Record the fingerprint; when it changed, every example runs again."""
     config.guide_environment = fingerprint(Path(app.confdir))
-    gallery = _as_list(config.sphinx_gallery_conf["gallery_dirs"])[0]
-    record = Path(app.srcdir, gallery, ".environment.json")  # beside the outputs it vouches for
+    record = galleries(app)[0][1] / ".environment.json"  # beside the outputs it vouches for
     if record.is_file() and json.loads(record.read_text()) == config.guide_environment:
         return
+    print("guide: environment changed; re-executing every example")
     for _, page in examples(app):
         page.with_suffix(".py.md5").unlink(missing_ok=True)
     record.parent.mkdir(parents=True, exist_ok=True)

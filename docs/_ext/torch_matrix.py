@@ -136,14 +136,15 @@ def environments(m: dict) -> list[nodes.Node]:
 
 
 def examples(m: dict) -> list[nodes.Node]:
-    """One row per example: "held", or a note that gives the cause once, below."""
+    """One row per example: "held", "not recorded yet", or a note that gives the cause
+    once, below."""
     notes: list[str] = []
     rows = []
     for name in m["examples"]:
         row = [name]
         for cell in _cells(m, name):
-            if cell == HELD:
-                row.append("held")
+            if cell in (HELD, NOT_RECORDED):
+                row.append("held" if cell == HELD else cell)
                 continue
             notes += [cell] if cell not in notes else []
             row.append(f"note {notes.index(cell) + 1}")
