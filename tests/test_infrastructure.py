@@ -15,10 +15,14 @@ import torch
 import yaml
 from helpers import PROJECT_FILES, ROOT, copy_project
 
+
 def pins(lock: Path) -> dict[str, str]:
     lines = lock.read_text().splitlines()
-    return dict(re.match(r"([A-Za-z0-9_.-]+)==(\S+)", line).groups()
-                for line in lines if re.match(r"[A-Za-z0-9]", line))
+    return dict(
+        re.match(r"([A-Za-z0-9_.-]+)==(\S+)", line).groups()
+        for line in lines
+        if re.match(r"[A-Za-z0-9]", line)
+    )
 
 
 def test_every_pin_is_generated_and_says_why():
@@ -26,8 +30,7 @@ def test_every_pin_is_generated_and_says_why():
         text = (ROOT / lock).read_text()
         assert "#    make lock\n" in text, lock  # written by pip-compile, through make lock
         blocks = re.split(r"\n(?=[A-Za-z0-9])", text.split("#    make lock\n#\n", 1)[1].strip())
-        unexplained = [b.split("\n")[0] for b in blocks
-                       if b[0].isalnum() and "# via" not in b]
+        unexplained = [b.split("\n")[0] for b in blocks if b[0].isalnum() and "# via" not in b]
         assert not unexplained, (lock, unexplained)
 
 
@@ -63,8 +66,12 @@ def outside_make() -> dict[str, str]:
 
 def dry_run(project: Path, *args: str) -> str:
     """What ``make -n`` would run in ``project`` (no PYTHON=: the .venv rules apply)."""
-    result = subprocess.run(["make", "-n", "--no-print-directory", "-C", str(project), *args],
-                            capture_output=True, text=True, env=outside_make())
+    result = subprocess.run(
+        ["make", "-n", "--no-print-directory", "-C", str(project), *args],
+        capture_output=True,
+        text=True,
+        env=outside_make(),
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -111,12 +118,18 @@ def test_an_old_python_is_refused_before_anything_is_installed(tmp_path):
     project = made_venv(tmp_path)
     shutil.rmtree(project / ".venv")
     old = tmp_path / "python3.10"
-    old.write_text("#!/bin/sh\n# Answers as Python 3.10 would to the Makefile's question.\n"
-                   f"exec {sys.executable} -c 'import sys; sys.version_info = (3, 10, 14); "
-                   "exec(sys.argv[1])' \"$2\"\n")
+    old.write_text(
+        "#!/bin/sh\n# Answers as Python 3.10 would to the Makefile's question.\n"
+        f"exec {sys.executable} -c 'import sys; sys.version_info = (3, 10, 14); "
+        'exec(sys.argv[1])\' "$2"\n'
+    )
     old.chmod(0o755)
-    result = subprocess.run(["make", "-C", str(project), "html", f"BOOTSTRAP={old}"],
-                            capture_output=True, text=True, env=outside_make())
+    result = subprocess.run(
+        ["make", "-C", str(project), "html", f"BOOTSTRAP={old}"],
+        capture_output=True,
+        text=True,
+        env=outside_make(),
+    )
     assert result.returncode != 0
     assert "is Python 3.10; this project needs Python 3.11 or newer" in result.stderr
     assert not (project / ".venv").exists()
@@ -124,15 +137,23 @@ def test_an_old_python_is_refused_before_anything_is_installed(tmp_path):
 
 def run_commands(text: str) -> list[str]:
     """The commands of a shell script, one a line, comments and blank lines left out."""
-    return [line.strip() for line in text.splitlines()
-            if line.strip() and not line.strip().startswith("#")]
+    return [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
 
 
 def test_the_workflow_runs_only_what_ci_runs():
     workflow = yaml.safe_load((ROOT / ".github/workflows/docs.yml").read_text())
     ci = run_commands((ROOT / ".ci/run").read_text())
-    commands = [command for job in workflow["jobs"].values() for step in job["steps"]
-                if "run" in step for command in run_commands(step["run"])]
+    commands = [
+        command
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if "run" in step
+        for command in run_commands(step["run"])
+    ]
     assert {"make html", "make doctest", "make test"} <= set(commands)
     assert [c for c in commands if c not in ci] == []
 
@@ -168,8 +189,18 @@ def test_a_checkout_with_no_shared_folder_beside_it_passes_under_ci(tmp_path):
     clone = copy_project(tmp_path / "clone", (*PROJECT_FILES, "tests", ".ci"))
     assert not (clone.parent / "shared").exists()
     env = {**os.environ, "CI": "true"}
-    command = [sys.executable, "-m", "pytest", "-c", "tests/pytest.ini", "-p", "no:xdist",
-               "-rs", "tests/test_article_quote.py", "tests/test_ledger_rules.py"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-c",
+        "tests/pytest.ini",
+        "-p",
+        "no:xdist",
+        "-rs",
+        "tests/test_article_quote.py",
+        "tests/test_ledger_rules.py",
+    ]
     result = subprocess.run(command, cwd=clone, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
     skipped = re.findall(r"^SKIPPED .*no \.\./shared/source-article\.md", result.stdout, re.M)
@@ -183,10 +214,33 @@ def test_a_site_hosted_under_a_sub_path_gets_a_404_page_linking_under_it():
     script = "import runpy; print(runpy.run_path('conf.py')['notfound_urls_prefix'])"
 
     def prefix(**env):
-        environ = {k: v for k, v in os.environ.items()
-                   if k not in ("SITE_URL", "READTHEDOCS_CANONICAL_URL")}
-        return subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**environ, **env},
-                              capture_output=True, text=True, check=True).stdout.strip()
+        environ = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("SITE_URL", "READTHEDOCS_CANONICAL_URL")
+        }
+        return subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env={**environ, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
 
     assert prefix(SITE_URL="https://moduledict.invalid/corrected/") == "/corrected/"
     assert prefix() == "/"
+
+
+def test_the_readme_layout_names_every_extension_script_and_test_helper():
+    layout = (ROOT / "README.md").read_text().split("## Layout", 1)[1].split("\n## ", 1)[0]
+    files = [
+        *(ROOT / "docs" / "_ext").glob("*.py"),
+        *(ROOT / ".ci").iterdir(),
+        *(p for p in (ROOT / "tests").glob("*.py") if not p.name.startswith("test_")),
+    ]
+    names = [p.name for p in files if p.name != "__pycache__"]
+    assert len(names) >= 20
+    assert [
+        n for n in names if f"`{n}`" not in layout and f"`{n.removesuffix('.py')}" not in layout
+    ] == []
