@@ -20,14 +20,21 @@ def local_targets(root: Path) -> tuple[list[Path], list[str], list[str]]:
     """The pages under ``root``, every local file they link to, show or load, and the missing."""
     pages, targets, missing = html_pages(root), [], []
     for html in pages:
-        for tag, attribute in (("a", "href"), ("img", "src"), ("link", "href"), ("script", "src")):
+        for tag, attribute in (
+            ("a", "href"),
+            ("img", "src"),
+            ("link", "href"),
+            ("script", "src"),
+        ):
             for element in soup(html).find_all(tag, attrs={attribute: True}):
                 url = urlsplit(element[attribute])
                 if url.scheme or url.netloc or not url.path:
                     continue  # another site (a link, never loaded) or a fragment of this page
                 targets.append(element[attribute])
                 if not (html.parent / unquote(url.path)).exists():
-                    missing.append(f"{html.relative_to(root)}: {tag} {element[attribute]}")
+                    missing.append(
+                        f"{html.relative_to(root)}: {tag} {element[attribute]}"
+                    )
     return pages, targets, missing
 
 
@@ -39,8 +46,13 @@ class Visit:
         page.on("request", lambda r: self.requests.append(r.url))
         page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
         page.on("response", lambda r: self.statuses.__setitem__(r.url, r.status))
-        page.on("console", lambda m: m.type in ("error", "warning")
-                and self.console.append(f"{m.type}: {m.text}"))
+        page.on(
+            "console",
+            lambda m: (
+                m.type in ("error", "warning")
+                and self.console.append(f"{m.type}: {m.text}")
+            ),
+        )
         page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
         page.goto(url, wait_until="load")
 
@@ -49,8 +61,11 @@ class Visit:
         return [u for u in self.requests if not u.startswith((prefix, "data:"))]
 
     def bytes_from_disk(self, skip: tuple[str, ...] = ()) -> int:
-        files = {Path(unquote(urlsplit(u).path)) for u in self.requests
-                 if u.startswith("file://") and not urlsplit(u).path.lower().endswith(skip)}
+        files = {
+            Path(unquote(urlsplit(u).path))
+            for u in self.requests
+            if u.startswith("file://") and not urlsplit(u).path.lower().endswith(skip)
+        }
         return sum(f.stat().st_size for f in files)
 
 
@@ -72,14 +87,22 @@ def search(chromium, search_url: str, query: str, excerpts: bool = False):
     result, page = visit(chromium, search_url + "?q=" + quote(query))
     page.wait_for_function(SEARCH_DONE, timeout=15000)
     if excerpts:
-        page.wait_for_function("s => [...document.querySelectorAll(s)].every(a => a"
-                               ".parentElement.querySelector('p.context'))", arg=HITS)
+        page.wait_for_function(
+            "s => [...document.querySelectorAll(s)].every(a => a"
+            ".parentElement.querySelector('p.context'))",
+            arg=HITS,
+        )
     links = page.eval_on_selector_all(HITS, "links => links.map(a => a.href)")
-    shown = page.eval_on_selector_all("#search-results li p.context",
-                                      "ps => ps.map(p => p.textContent.trim())")
+    shown = page.eval_on_selector_all(
+        "#search-results li p.context", "ps => ps.map(p => p.textContent.trim())"
+    )
     page.context.close()
     base = search_url.rsplit("/", 1)[0] + "/"
-    return [unquote(link.removeprefix(base)).split("?")[0] for link in links], shown, result
+    return (
+        [unquote(link.removeprefix(base)).split("?")[0] for link in links],
+        shown,
+        result,
+    )
 
 
 # For tests/test_error_index.py: Sphinx's ranking alone, for many queries: searchtools.js's
@@ -97,7 +120,9 @@ RANKED = """(queries) => queries.map((query) => {
 })"""
 
 
-def ranked_links(chromium, search_url: str, queries: list[str]) -> tuple[list[list[str]], Visit]:
+def ranked_links(
+    chromium, search_url: str, queries: list[str]
+) -> tuple[list[list[str]], Visit]:
     """The result links (whole addresses), best first, for each query, ranked in one search
     page; the first query's drawn results must be the ranking's."""
     result, page = visit(chromium, search_url + "?q=" + quote(queries[0]))
@@ -105,5 +130,9 @@ def ranked_links(chromium, search_url: str, queries: list[str]) -> tuple[list[li
     drawn = page.eval_on_selector_all(HITS, "links => links.map(a => a.href)")
     found = page.evaluate(RANKED, queries)
     page.context.close()
-    assert drawn and found[0] == drawn, ("the ranking is not what the page shows", found[0], drawn)
+    assert drawn and found[0] == drawn, (
+        "the ranking is not what the page shows",
+        found[0],
+        drawn,
+    )
     return found, result

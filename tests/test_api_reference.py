@@ -17,15 +17,20 @@ import pytest
 from helpers import ROOT
 from torch import nn
 
-CLASSES = {docname: api_coverage.resolve(dotted) for docname, dotted in api_coverage.PAGES.items()}
+CLASSES = {
+    docname: api_coverage.resolve(dotted)
+    for docname, dotted in api_coverage.PAGES.items()
+}
 
 
 def entries(docname: str) -> dict[str, str]:
     """Target -> the text of its section, up to the next target or heading."""
     source = (ROOT / "docs" / f"{docname}.md").read_text(encoding="utf-8")
     parts = re.split(r"^\(([\w-]+)\)=\n#+ .+\n", source, flags=re.M)
-    return {target: re.split(r"^#+ ", body, flags=re.M)[0]
-            for target, body in zip(parts[1::2], parts[2::2])}
+    return {
+        target: re.split(r"^#+ ", body, flags=re.M)[0]
+        for target, body in zip(parts[1::2], parts[2::2])
+    }
 
 
 def labels(cls, names) -> list[str]:
@@ -37,7 +42,9 @@ def test_every_public_name_has_an_entry_with_a_doctest_and_no_other(docname):
     cls, sections = CLASSES[docname], entries(docname)
     expected = labels(cls, api_coverage.public_api(cls))
     assert len(expected) >= 13
-    assert [label for label in expected if "```{doctest}" not in sections.get(label, "")] == []
+    assert [
+        label for label in expected if "```{doctest}" not in sections.get(label, "")
+    ] == []
     assert sorted(sections) == sorted(expected)
 
 
@@ -47,7 +54,14 @@ def test_the_enumeration_is_the_class_body_below_module():
         "__setitem__", "clear", "items", "keys", "pop", "update", "values",
     ]  # fmt: skip
     pd = set(api_coverage.public_api(nn.ParameterDict))
-    assert {"__or__", "__ror__", "__ior__", "__reversed__", "__call__", "setdefault"} <= pd
+    assert {
+        "__or__",
+        "__ror__",
+        "__ior__",
+        "__reversed__",
+        "__call__",
+        "setdefault",
+    } <= pd
     assert not {"state_dict", "children", "forward", "_key_to_attr", "__setattr__"} & pd
 
 
@@ -65,36 +79,72 @@ def test_a_method_added_by_a_new_torch_is_enumerated_and_reported_missing():
     names = api_coverage.public_api(NewModuleDict)
     assert set(names) == set(api_coverage.public_api(nn.ModuleDict)) | {"get", "__or__"}
     sections = entries("reference/moduledict")
-    assert [n for n in names if api_coverage.label(nn.ModuleDict, n) not in sections] == [
-        "__or__", "get"]
+    assert [
+        n for n in names if api_coverage.label(nn.ModuleDict, n) not in sections
+    ] == ["__or__", "get"]
 
 
 def test_the_pages_are_reread_when_the_api_differs_from_the_one_last_checked():
     current = api_coverage.expected_labels()
-    env = SimpleNamespace(found_docs=set(api_coverage.PAGES), api_coverage_checked=current)
+    env = SimpleNamespace(
+        found_docs=set(api_coverage.PAGES), api_coverage_checked=current
+    )
     assert api_coverage.reread_when_api_changed(None, env, set(), set(), set()) == []
     env.api_coverage_checked = {docname: {} for docname in current}
-    assert sorted(api_coverage.reread_when_api_changed(None, env, set(), set(), set())) == sorted(
-        api_coverage.PAGES)
+    assert sorted(
+        api_coverage.reread_when_api_changed(None, env, set(), set(), set())
+    ) == sorted(api_coverage.PAGES)
 
 
-def mini_build(tmp_path, without=(), extra=(), no_doctest=()) -> subprocess.CompletedProcess:
+def mini_build(
+    tmp_path, without=(), extra=(), no_doctest=()
+) -> subprocess.CompletedProcess:
     """Build the two reference pages alone, one doctest per entry, save ``without`` (labels),
     with ``extra`` ones, and with no doctest under ``no_doctest``."""
-    (tmp_path / "conf.py").write_text(f"import sys\nsys.path.insert(0, {str(ROOT / 'docs/_ext')!r})"
-                                      '\nextensions = ["myst_parser", "sphinx.ext.doctest", '
-                                      '"api_coverage"]\n')
-    (tmp_path / "index.md").write_text("# Index\n\n```{toctree}\nreference/moduledict\n"
-                                       "reference/parameterdict\n```\n")
+    (tmp_path / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'docs/_ext')!r})"
+        '\nextensions = ["myst_parser", "sphinx.ext.doctest", '
+        '"api_coverage"]\n'
+    )
+    (tmp_path / "index.md").write_text(
+        "# Index\n\n```{toctree}\nreference/moduledict\nreference/parameterdict\n```\n"
+    )
     (tmp_path / "reference").mkdir()
     for docname, cls in CLASSES.items():
-        targets = [t for t in labels(cls, api_coverage.public_api(cls)) if t not in without]
-        (tmp_path / f"{docname}.md").write_text(f"# {cls.__name__}\n\n" + "\n".join(
-            f"({t})=\n## `{t}`\n\n" + ("No example.\n" if t in no_doctest
-                                       else "```{doctest}\n>>> 1 + 1\n2\n```\n")
-            for t in [*targets, *(e for e in extra if e.startswith(cls.__name__.lower()))]))
-    return subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b",
-                           "dummy", tmp_path, tmp_path / "out"], capture_output=True, text=True)
+        targets = [
+            t for t in labels(cls, api_coverage.public_api(cls)) if t not in without
+        ]
+        (tmp_path / f"{docname}.md").write_text(
+            f"# {cls.__name__}\n\n"
+            + "\n".join(
+                f"({t})=\n## `{t}`\n\n"
+                + (
+                    "No example.\n"
+                    if t in no_doctest
+                    else "```{doctest}\n>>> 1 + 1\n2\n```\n"
+                )
+                for t in [
+                    *targets,
+                    *(e for e in extra if e.startswith(cls.__name__.lower())),
+                ]
+            )
+        )
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "dummy",
+            tmp_path,
+            tmp_path / "out",
+        ],
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_the_build_passes_with_every_entry(tmp_path):
@@ -102,12 +152,21 @@ def test_the_build_passes_with_every_entry(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-def test_the_build_fails_without_an_entry_without_a_doctest_or_with_a_stale_one(tmp_path):
-    result = mini_build(tmp_path, without={"parameterdict-setdefault"},
-                        extra={"parameterdict-has-key"}, no_doctest={"moduledict-update"})
+def test_the_build_fails_without_an_entry_without_a_doctest_or_with_a_stale_one(
+    tmp_path,
+):
+    result = mini_build(
+        tmp_path,
+        without={"parameterdict-setdefault"},
+        extra={"parameterdict-has-key"},
+        no_doctest={"moduledict-update"},
+    )
     assert result.returncode != 0
-    for error in ("torch.nn.ParameterDict.setdefault has no entry",
-                  "the target (parameterdict-has-key)= names nothing torch.nn.ParameterDict "
-                  "defines", "the entry (moduledict-update)= of torch.nn.ModuleDict.update holds"
-                  " no doctest block"):
+    for error in (
+        "torch.nn.ParameterDict.setdefault has no entry",
+        "the target (parameterdict-has-key)= names nothing torch.nn.ParameterDict "
+        "defines",
+        "the entry (moduledict-update)= of torch.nn.ModuleDict.update holds"
+        " no doctest block",
+    ):
         assert error in result.stderr

@@ -27,8 +27,17 @@ PAGES = {
     2: "plot_article_example2_crashes_as_written.py",
     3: "plot_article_example3_backward_succeeds.py",
 }
-SKIPPED_DIRS = {".git", ".venv", "build", "auto_examples", "__pycache__", ".pytest_cache",
-                ".ruff_cache", ".mypy_cache", "node_modules"}
+SKIPPED_DIRS = {
+    ".git",
+    ".venv",
+    "build",
+    "auto_examples",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    "node_modules",
+}
 
 
 def test_each_quote_is_the_articles_code_block_character_for_character(article):
@@ -62,8 +71,10 @@ def test_each_quote_is_on_its_own_page_alone_in_the_cell_after_its_heading(n):
     heading = f"# The article's Example {n}, as published\n# " + "-" * 37 + "\n"
     assert source.count(heading) == 1 and source.count(code) == 1
     after = source.split(heading)[1]
-    cell = after[len(re.match(r"(?:#.*\n)*", after).group()):]  # after the heading's prose
-    assert cell.startswith(code) and re.match(r"\n*(# %%|$)", cell[len(code):])
+    cell = after[
+        len(re.match(r"(?:#.*\n)*", after).group()) :
+    ]  # after the heading's prose
+    assert cell.startswith(code) and re.match(r"\n*(# %%|$)", cell[len(code) :])
 
 
 def test_there_is_no_example_4():
@@ -78,7 +89,9 @@ def repeats(code: str, text: str) -> bool:
     return any(run.strip() and run in text for run in runs)
 
 
-def repeated_quotes(root: Path, examples: Path) -> tuple[list[Path], list[tuple[str, int]]]:
+def repeated_quotes(
+    root: Path, examples: Path
+) -> tuple[list[Path], list[tuple[str, int]]]:
     """Every text file under ``root`` (generated folders aside), and (file, example) where
     it repeats five lines of a quote, its own quotes removed from a quoting page (Examples 1
     and 3 share the article's class, written twice there)."""
@@ -100,16 +113,22 @@ def repeated_quotes(root: Path, examples: Path) -> tuple[list[Path], list[tuple[
 
 def test_the_articles_code_is_in_no_other_file():
     files, found = repeated_quotes(ROOT, ROOT / "examples" / "article")
-    assert len(files) >= 100 and {ROOT / "tests/conftest.py", ROOT / "conf.py"} <= set(files)
+    assert len(files) >= 100 and {ROOT / "tests/conftest.py", ROOT / "conf.py"} <= set(
+        files
+    )
     assert found == []
 
 
 def test_the_scan_finds_a_copied_quote(tmp_path):
     lines = article_code(2).splitlines()
     (tmp_path / "notes.md").write_text("Notes\n\n" + "\n".join(lines[3:9]) + "\n")
-    (tmp_path / "other.md").write_text("\n".join(lines[3:7]) + "\n")  # four lines: allowed
+    (tmp_path / "other.md").write_text(
+        "\n".join(lines[3:7]) + "\n"
+    )  # four lines: allowed
     assert repeated_quotes(tmp_path, tmp_path) == (
-        [tmp_path / "notes.md", tmp_path / "other.md"], [("notes.md", 2)])
+        [tmp_path / "notes.md", tmp_path / "other.md"],
+        [("notes.md", 2)],
+    )
 
 
 @pytest.fixture
@@ -122,10 +141,14 @@ def test_an_altered_quote_is_detected_and_fails_the_build(examples):
     page = examples / "article" / PAGES[2]
     source = page.read_text(encoding="utf-8")
     assert source.count("nn.Linear(10, 5) # Dynamic creation") == 1
-    page.write_text(source.replace("nn.Linear(10, 5) # Dynamic", "nn.Linear(10, 10) # Dynamic"))
+    page.write_text(
+        source.replace("nn.Linear(10, 5) # Dynamic", "nn.Linear(10, 10) # Dynamic")
+    )
     assert altered_quotes(examples) == [f"Example 2 ({PAGES[2]})"]
-    app = SimpleNamespace(srcdir=str(examples.parent / "docs"), config=SimpleNamespace(
-        sphinx_gallery_conf={"examples_dirs": "../examples"}))
+    app = SimpleNamespace(
+        srcdir=str(examples.parent / "docs"),
+        config=SimpleNamespace(sphinx_gallery_conf={"examples_dirs": "../examples"}),
+    )
     with pytest.raises(ExtensionError, match=r"changed where it is quoted: Example 2 "):
         check_quotes(app)
     page.write_text(source)
@@ -143,7 +166,10 @@ def test_a_page_without_the_heading_has_no_quote(examples):
 # --- The error that ends Example 2's page (docs/_ext/expected_crash.py) -------------
 
 EXAMPLE2 = "article/" + PAGES[2]
-SITE_PACKAGES, STDLIB = "/somewhere/venv/lib/python3.11/site-packages", "/somewhere/lib/python3.11"
+SITE_PACKAGES, STDLIB = (
+    "/somewhere/venv/lib/python3.11/site-packages",
+    "/somewhere/lib/python3.11",
+)
 SHAPES = "mat1 and mat2 shapes cannot be multiplied (1x5 and 10x5)"
 
 
@@ -164,24 +190,33 @@ def crash_project(examples: Path, outcome: str, message: str):
     page = examples.parent / "docs" / "auto_examples" / EXAMPLE2.replace(".py", ".rst")
     page.parent.mkdir(parents=True)
     formatted = traceback_text(source, message)
-    block = "".join(f"    {line}\n" if line else "\n" for line in formatted.splitlines())
+    block = "".join(
+        f"    {line}\n" if line else "\n" for line in formatted.splitlines()
+    )
     page.write_text(f"Title\n=====\n\n.. code-block:: pytb\n\n{block}\n\nAfter.\n")
     config = SimpleNamespace(
-        expected_crashes={EXAMPLE2: ("RuntimeError", r"^mat1 and mat2 shapes cannot be")},
+        expected_crashes={
+            EXAMPLE2: ("RuntimeError", r"^mat1 and mat2 shapes cannot be")
+        },
         sphinx_gallery_conf={
-            "examples_dirs": "../examples", "gallery_dirs": "auto_examples",
+            "examples_dirs": "../examples",
+            "gallery_dirs": "auto_examples",
             "expected_failing_examples": set(),
             "failing_examples": {str(source): formatted} if outcome == "failed" else {},
             "passing_examples": [str(source)] if outcome == "passed" else [],
-        })
+        },
+    )
     return SimpleNamespace(srcdir=str(examples.parent / "docs"), config=config), page
 
 
 def test_the_expected_crash_is_declared_checked_and_shown_without_the_machines_paths(
     examples, monkeypatch
 ):
-    monkeypatch.setattr(expected_crash.sysconfig, "get_paths", lambda: {
-        "purelib": SITE_PACKAGES, "platlib": SITE_PACKAGES, "stdlib": STDLIB})
+    monkeypatch.setattr(
+        expected_crash.sysconfig,
+        "get_paths",
+        lambda: {"purelib": SITE_PACKAGES, "platlib": SITE_PACKAGES, "stdlib": STDLIB},
+    )
     app, page = crash_project(examples, "failed", SHAPES)
     expected_crash.declare(app, app.config)
     declared = app.config.sphinx_gallery_conf["expected_failing_examples"]
@@ -189,24 +224,38 @@ def test_the_expected_crash_is_declared_checked_and_shown_without_the_machines_p
     expected_crash.check_and_rewrite(app)
     shown = page.read_text()
     assert str(examples.parent) not in shown and "/somewhere" not in shown
-    for frame in (f'"{PAGES[2]}", line 33', '"torch/nn/modules/linear.py", line 134',
-                  '"contextlib.py", line 81'):
+    for frame in (
+        f'"{PAGES[2]}", line 33',
+        '"torch/nn/modules/linear.py", line 134',
+        '"contextlib.py", line 81',
+    ):
         assert f"File {frame}" in shown
-    assert expected_crash.expected_failures(app) == {EXAMPLE2: f"RuntimeError: {SHAPES}"}
+    assert expected_crash.expected_failures(app) == {
+        EXAMPLE2: f"RuntimeError: {SHAPES}"
+    }
 
 
-@pytest.mark.parametrize("outcome, message, says", [
-    ("failed", "the input and mat2 shapes", "it raised:\nRuntimeError: the input"),
-    ("passed", "", "ran to its end"),
-])
-def test_the_build_fails_when_the_crash_changes_or_stops(examples, outcome, message, says):
+@pytest.mark.parametrize(
+    "outcome, message, says",
+    [
+        ("failed", "the input and mat2 shapes", "it raised:\nRuntimeError: the input"),
+        ("passed", "", "ran to its end"),
+    ],
+)
+def test_the_build_fails_when_the_crash_changes_or_stops(
+    examples, outcome, message, says
+):
     app, _ = crash_project(examples, outcome, message)
     with pytest.raises(ExtensionError, match=re.escape(says)):
         expected_crash.check_and_rewrite(app)
 
 
 def test_an_error_of_another_type_does_not_match():
-    assert not expected_crash.matches(f"ValueError: {SHAPES}", "RuntimeError", "mat1 and mat2")
-    assert expected_crash.matches(f"ValueError: {SHAPES}", "ValueError", "mat1 and mat2")
+    assert not expected_crash.matches(
+        f"ValueError: {SHAPES}", "RuntimeError", "mat1 and mat2"
+    )
+    assert expected_crash.matches(
+        f"ValueError: {SHAPES}", "ValueError", "mat1 and mat2"
+    )
     shown = traceback_text(Path("/x.py"), "boom")
     assert expected_crash.exception_part(shown) == "RuntimeError: boom"

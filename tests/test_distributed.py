@@ -14,17 +14,30 @@ HOWTO = "howto/compilers-and-distributed.html"
 
 
 def outputs(site, page: str) -> str:
-    return "\n".join(o.get_text() for o in soup(site.html / page).select("div.sphx-glr-script-out"))
+    return "\n".join(
+        o.get_text() for o in soup(site.html / page).select("div.sphx-glr-script-out")
+    )
 
 
 def test_both_pages_define_the_same_launcher_and_import_only_torch_and_the_stdlib():
     launchers = []
     for page in (DDP, FSDP2):
-        source = example_path(page.rsplit("/", 1)[1].replace(".html", ".py")).read_text()
-        launchers += [cell for cell in source.split("\n# %%\n") if "\ndef run_on_ranks(" in cell]
-        imported = {alias.name for node in ast.walk(ast.parse(source))
-                    if isinstance(node, ast.Import) for alias in node.names} | {
-            node.module for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ImportFrom)}
+        source = example_path(
+            page.rsplit("/", 1)[1].replace(".html", ".py")
+        ).read_text()
+        launchers += [
+            cell for cell in source.split("\n# %%\n") if "\ndef run_on_ranks(" in cell
+        ]
+        imported = {
+            alias.name
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        } | {
+            node.module
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.ImportFrom)
+        }
         packages = {name.split(".")[0] for name in imported} - sys.stdlib_module_names
         assert packages == {"torch"}, (page, imported)
     assert len(launchers) == 2 and launchers[0] == launchers[1]
@@ -38,24 +51,39 @@ def test_every_distributed_page_states_its_world_size(site, page):
 @pytest.mark.parametrize("page", [DDP, FSDP2])
 def test_no_output_shows_a_port_a_pid_or_a_temporary_path(site, page):
     out = outputs(site, page)
-    assert len(out) > 1000 and not re.search(r"127\.0\.0\.1\]?:\d|\bpid\b|/tmp/", out, re.I)
+    assert len(out) > 1000 and not re.search(
+        r"127\.0\.0\.1\]?:\d|\bpid\b|/tmp/", out, re.I
+    )
 
 
-def test_the_ddp_page_shows_step_1_training_wrong_then_each_rank_failing_then_fixes(site):
+def test_the_ddp_page_shows_step_1_training_wrong_then_each_rank_failing_then_fixes(
+    site,
+):
     out = outputs(site, DDP)
     # Step 1 runs but is not synchronised: the ranks differ, each trained on its own loss.
     for run in ("entries differ per rank", "same entry on both ranks"):
-        assert (f"no option, {run}, after step 1:\n    the ranks' weights agree: False\n"
-                "    rank 0's equal training without DDP: False\n"
-                "    each rank's equal training on its own loss: [True, True]") in out
-    for line in ("rank 0: 2 3", "rank 1: 0 1"):  # each rank names the entry it left unused
+        assert (
+            f"no option, {run}, after step 1:\n    the ranks' weights agree: False\n"
+            "    rank 0's equal training without DDP: False\n"
+            "    each rank's equal training on its own loss: [True, True]"
+        ) in out
+    for line in (
+        "rank 0: 2 3",
+        "rank 1: 0 1",
+    ):  # each rank names the entry it left unused
         assert f"Parameter indices which did not receive grad for {line}" in out
-    verdicts = re.findall(r"^(.+), rank (\d): steps matching training without DDP: (.+)$",
-                          out, re.M)
-    fixes = ["find_unused_parameters=True", "every entry in the graph",
-             "static_graph=True, fixed entry per rank"]
+    verdicts = re.findall(
+        r"^(.+), rank (\d): steps matching training without DDP: (.+)$", out, re.M
+    )
+    fixes = [
+        "find_unused_parameters=True",
+        "every entry in the graph",
+        "static_graph=True, fixed entry per rank",
+    ]
     assert verdicts == [(fix, rank, "3 of 3") for fix in fixes for rank in "01"]
-    assert out.count("Your training graph has changed in this iteration") == 2  # both ranks
+    assert (
+        out.count("Your training graph has changed in this iteration") == 2
+    )  # both ranks
     # The checkpoint section: the keys DDP saved, the plain model's refusal, then a clean load.
     assert "['module.image.weight', 'module.image.bias', 'module.text.weight'" in out
     assert 'Unexpected key(s) in state_dict: "module.image.weight"' in out
@@ -64,10 +92,13 @@ def test_the_ddp_page_shows_step_1_training_wrong_then_each_rank_failing_then_fi
 
 def test_the_fsdp2_page_shows_right_and_wrong_results_the_abort_and_the_hang(site):
     out = outputs(site, FSDP2)
-    assert ("ValueError: fully_shard does not support containers that do not implement "
-            "forward") in out
+    assert (
+        "ValueError: fully_shard does not support containers that do not implement "
+        "forward"
+    ) in out
     verdicts = re.findall(
-        r"^rank (\d) ran (\w+): output right: (\w+), gradients right: (\w+)$", out, re.M)
+        r"^rank (\d) ran (\w+): output right: (\w+), gradients right: (\w+)$", out, re.M
+    )
     right, wrong = ("True", "True"), ("False", "False")
     assert verdicts == [
         ("0", "image", *right), ("1", "image", *right),  # the same entry on both ranks
@@ -78,8 +109,10 @@ def test_the_fsdp2_page_shows_right_and_wrong_results_the_abort_and_the_hang(sit
     assert "RuntimeError: rank 0 died (SIGABRT): " in out
     assert "Is there a distributed collective mismatch in your code?" in out
     # Every entry run, only one's own output in the loss: the ranks wait until a timeout.
-    assert ("rank 0's step raised a RuntimeError: True\nrank 1's step raised a RuntimeError: "
-            "True\na rank timed out waiting for the other: True") in out
+    assert (
+        "rank 0's step raised a RuntimeError: True\nrank 1's step raised a RuntimeError: "
+        "True\na rank timed out waiting for the other: True"
+    ) in out
 
 
 def test_the_howto_links_both_distributed_examples(site):

@@ -28,23 +28,34 @@ def raises_source(source: str) -> str | None:
     """The source text of the top-level ``def raises``, with its decorator."""
     for node in ast.parse(source).body:
         if isinstance(node, ast.FunctionDef) and node.name == "raises":
-            start = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+            start = (
+                node.decorator_list[0].lineno if node.decorator_list else node.lineno
+            )
             return "\n".join(source.splitlines()[start - 1 : node.end_lineno])
     return None
 
 
 SOURCES = {page.name: page.read_text(encoding="utf-8") for page in EXAMPLES}
-DEFINED = {name: text for name, source in SOURCES.items() if (text := raises_source(source))}
+DEFINED = {
+    name: text for name, source in SOURCES.items() if (text := raises_source(source))
+}
 
 
 def test_every_page_that_shows_an_error_defines_the_same_raises_in_its_first_code_cell():
-    assert len(SOURCES) >= 10 and AT_LEAST <= set(DEFINED), sorted(AT_LEAST - set(DEFINED))
+    assert len(SOURCES) >= 10 and AT_LEAST <= set(DEFINED), sorted(
+        AT_LEAST - set(DEFINED)
+    )
     assert len(set(DEFINED.values())) == 1, sorted(DEFINED)
     for name, text in DEFINED.items():
         first_cell = SOURCES[name].split("\n# %%\n")[1]
-        assert text in "\n".join(ln for ln in first_cell.splitlines() if not ln.startswith("#"))
-    using = {name for name, source in SOURCES.items() if re.search(r"^\s*with raises\(", source,
-                                                                   re.M)}
+        assert text in "\n".join(
+            ln for ln in first_cell.splitlines() if not ln.startswith("#")
+        )
+    using = {
+        name
+        for name, source in SOURCES.items()
+        if re.search(r"^\s*with raises\(", source, re.M)
+    }
     assert AT_LEAST <= using <= set(DEFINED)
 
 
@@ -52,8 +63,11 @@ def test_every_page_that_shows_an_error_defines_the_same_raises_in_its_first_cod
 def raises():
     """``raises`` as the pages define it, with the imports it needs."""
     namespace: dict = {}
-    exec("import re\nimport traceback\nfrom contextlib import contextmanager\n\n"
-         + next(iter(DEFINED.values())), namespace)
+    exec(
+        "import re\nimport traceback\nfrom contextlib import contextmanager\n\n"
+        + next(iter(DEFINED.values())),
+        namespace,
+    )
     return namespace["raises"]
 
 
@@ -61,24 +75,50 @@ def fail(error):
     raise error
 
 
-@pytest.mark.parametrize("expected, pattern, raised, printed", [
-    (KeyError, r"'missing'", KeyError("missing"), "KeyError: 'missing'\n"),
-    (RuntimeError, "first", RuntimeError("first line\n  second line"),
-     "RuntimeError: first line\n  second line\n"),  # a message of several lines, whole
-    (LookupError, "out of range", IndexError("list index out of range"),
-     "IndexError: list index out of range\n"),  # a subclass, named
-])
-def test_prints_the_error_as_python_does(raises, capsys, expected, pattern, raised, printed):
+@pytest.mark.parametrize(
+    "expected, pattern, raised, printed",
+    [
+        (KeyError, r"'missing'", KeyError("missing"), "KeyError: 'missing'\n"),
+        (
+            RuntimeError,
+            "first",
+            RuntimeError("first line\n  second line"),
+            "RuntimeError: first line\n  second line\n",
+        ),  # a message of several lines, whole
+        (
+            LookupError,
+            "out of range",
+            IndexError("list index out of range"),
+            "IndexError: list index out of range\n",
+        ),  # a subclass, named
+    ],
+)
+def test_prints_the_error_as_python_does(
+    raises, capsys, expected, pattern, raised, printed
+):
     with raises(expected, pattern):
         fail(raised)
     assert capsys.readouterr().out == printed
 
 
-@pytest.mark.parametrize("expected, raised, escapes, match", [
-    (KeyError, None, AssertionError, "^KeyError was not raised$"),
-    (ValueError, ValueError("other words"), ValueError, "^other words$"),  # another message
-    (ValueError, TypeError("expected words"), TypeError, "expected words"),  # another type
-])
+@pytest.mark.parametrize(
+    "expected, raised, escapes, match",
+    [
+        (KeyError, None, AssertionError, "^KeyError was not raised$"),
+        (
+            ValueError,
+            ValueError("other words"),
+            ValueError,
+            "^other words$",
+        ),  # another message
+        (
+            ValueError,
+            TypeError("expected words"),
+            TypeError,
+            "expected words",
+        ),  # another type
+    ],
+)
 def test_fails_when_the_block_stops_failing_or_fails_differently(
     raises, capsys, expected, raised, escapes, match
 ):

@@ -15,21 +15,41 @@ from docutils import nodes
 from helpers import MYTHS_PAGE, soup
 
 # Where a browser loads something by itself (a plain <a href> is a link a reader may click).
-LOADING = {"script": "src", "img": "src", "iframe": "src", "source": "src", "audio": "src",
-           "video": "src", "embed": "src", "object": "data", "input": "src"}
-LOADING_RELS = {"stylesheet", "preload", "modulepreload", "icon", "prefetch", "preconnect",
-                "dns-prefetch"}
+LOADING = {
+    "script": "src",
+    "img": "src",
+    "iframe": "src",
+    "source": "src",
+    "audio": "src",
+    "video": "src",
+    "embed": "src",
+    "object": "data",
+    "input": "src",
+}
+LOADING_RELS = {
+    "stylesheet",
+    "preload",
+    "modulepreload",
+    "icon",
+    "prefetch",
+    "preconnect",
+    "dns-prefetch",
+}
 # res:/// names a font built into the e-book reader (Sphinx's epub.css): no network.
 REMOTE = re.compile(r"^(?!res:///)(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 CSS_LOAD = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])([^'")\s]+)""")
 # JavaScript that would fetch, import or inject something from an absolute address.
-JS_LOAD = re.compile(r"""(?:fetch|import|importScripts|\.src\s*=|loadScript)\s*\(?\s*['"`]"""
-                     r"(?:https?:)?//")
+JS_LOAD = re.compile(
+    r"""(?:fetch|import|importScripts|\.src\s*=|loadScript)\s*\(?\s*['"`]"""
+    r"(?:https?:)?//"
+)
 
 
 def remote_loads(root: Path) -> tuple[int, list[str]]:
     """How many pages, stylesheets and scripts were scanned, and what they load from afar."""
-    files = [p for p in root.rglob("*") if p.suffix in (".html", ".xhtml", ".css", ".js")]
+    files = [
+        p for p in root.rglob("*") if p.suffix in (".html", ".xhtml", ".css", ".js")
+    ]
     found = []
     for path in files:
         text = path.read_text(encoding="utf-8")
@@ -39,34 +59,59 @@ def remote_loads(root: Path) -> tuple[int, list[str]]:
         urls = CSS_LOAD.findall(text) if path.suffix == ".css" else []
         if path.suffix != ".css":
             page = soup(path)
-            urls += [e[a] for tag, a in LOADING.items() for e in page.find_all(tag, {a: True})]
-            urls += [link["href"] for link in page.find_all("link", href=True)
-                     if set(link.get("rel", [])) & LOADING_RELS]
-            urls += [u for style in page.find_all("style") for u in CSS_LOAD.findall(style.text)]
+            urls += [
+                e[a]
+                for tag, a in LOADING.items()
+                for e in page.find_all(tag, {a: True})
+            ]
+            urls += [
+                link["href"]
+                for link in page.find_all("link", href=True)
+                if set(link.get("rel", [])) & LOADING_RELS
+            ]
+            urls += [
+                u
+                for style in page.find_all("style")
+                for u in CSS_LOAD.findall(style.text)
+            ]
         found += [f"{path.name}: loads {url}" for url in urls if REMOTE.match(url)]
     return len(files), found
 
 
 def test_the_scan_catches_cdn_loads(tmp_path):
-    (tmp_path / "a.html").write_text('<script src="https://cdn.example/x.js"></script>'
-                                     '<link rel="stylesheet" href="//fonts.example/f.css">'
-                                     '<style>@import "https://fonts.example/g.css";</style>')
-    (tmp_path / "b.css").write_text("@font-face { src: url('https://fonts.example/f.woff2') }")
+    (tmp_path / "a.html").write_text(
+        '<script src="https://cdn.example/x.js"></script>'
+        '<link rel="stylesheet" href="//fonts.example/f.css">'
+        '<style>@import "https://fonts.example/g.css";</style>'
+    )
+    (tmp_path / "b.css").write_text(
+        "@font-face { src: url('https://fonts.example/f.woff2') }"
+    )
     (tmp_path / "c.js").write_text('fetch("https://api.example/data")')
     assert remote_loads(tmp_path)[0] == 3 and len(remote_loads(tmp_path)[1]) == 5
 
 
-@pytest.mark.parametrize("copy, files", [
-    ("build/html", 60), ("build/dist/moduledict-corrected-single-page", 5), ("build/epub", 40)])
+@pytest.mark.parametrize(
+    "copy, files",
+    [
+        ("build/html", 60),
+        ("build/dist/moduledict-corrected-single-page", 5),
+        ("build/epub", 40),
+    ],
+)
 def test_nothing_is_loaded_from_another_origin(site, dist, copy, files):
     scanned, found = remote_loads(site.root / copy)
     assert scanned >= files and found == []
 
 
-def test_the_zip_unpacked_elsewhere_browses_with_working_search(dist, tmp_path, chromium):
+def test_the_zip_unpacked_elsewhere_browses_with_working_search(
+    dist, tmp_path, chromium
+):
     with zipfile.ZipFile(dist / "moduledict-corrected-html.zip") as archive:
         archive.extractall(tmp_path)
-    hits, _, result = search(chromium, (tmp_path / "html/search.html").as_uri(), "ModuleDict")
+    hits, _, result = search(
+        chromium, (tmp_path / "html/search.html").as_uri(), "ModuleDict"
+    )
     assert MYTHS_PAGE in hits
     assert not result.console and not result.outside(tmp_path / "html")
 
@@ -77,11 +122,20 @@ def test_the_epub_is_a_container_whose_spine_holds_the_examples(site, dist):
     with zipfile.ZipFile(epub) as book:
         first = book.infolist()[0]
         assert (first.filename, first.compress_type) == ("mimetype", zipfile.ZIP_STORED)
-        assert book.read("mimetype") == b"application/epub+zip" and book.testzip() is None
+        assert (
+            book.read("mimetype") == b"application/epub+zip" and book.testzip() is None
+        )
         container = ElementTree.fromstring(book.read("META-INF/container.xml"))
-        opf = ElementTree.fromstring(book.read(container.find(".//{*}rootfile").get("full-path")))
-    manifest = {i.get("id"): i.get("href") for i in opf.iterfind(".//{*}manifest/{*}item")}
-    spine = {Path(manifest[i.get("idref")]).stem for i in opf.iterfind(".//{*}spine/{*}itemref")}
+        opf = ElementTree.fromstring(
+            book.read(container.find(".//{*}rootfile").get("full-path"))
+        )
+    manifest = {
+        i.get("id"): i.get("href") for i in opf.iterfind(".//{*}manifest/{*}item")
+    }
+    spine = {
+        Path(manifest[i.get("idref")]).stem
+        for i in opf.iterfind(".//{*}spine/{*}itemref")
+    }
     examples = {p.stem for p in site.root.glob("examples/*/plot_*.py")}
     assert len(examples) >= 10 and examples <= spine, examples - spine
 
@@ -97,8 +151,10 @@ def test_every_example_page_offers_its_script_and_notebook_and_a_zip_of_both(sit
     pages = sorted(site.html.glob("auto_examples/*/plot_*.html"))
     assert len(pages) == len(list(site.root.glob("examples/*/plot_*.py"))) >= 10
     for html in pages:
-        files = {Path(unquote(a["href"])).name: (html.parent / unquote(a["href"])).resolve()
-                 for a in soup(html).select("a.reference.download")}
+        files = {
+            Path(unquote(a["href"])).name: (html.parent / unquote(a["href"])).resolve()
+            for a in soup(html).select("a.reference.download")
+        }
         names = [html.stem + suffix for suffix in (".ipynb", ".py")]
         assert sorted(files) == [*names, html.stem + ".zip"], files
         with zipfile.ZipFile(files[html.stem + ".zip"]) as archive:
@@ -113,10 +169,18 @@ RAW_PAGE_LINK = re.compile(r"""href=["'][^"'#:]*\.html""")
 
 def test_no_raw_html_links_to_a_page_that_the_single_page_and_the_epub_lack(site):
     doctrees = sorted((site.root / "build/doctrees").rglob("*.doctree"))
-    raws = [(tree.stem, raw.astext()) for tree in doctrees
-            for raw in pickle.loads(tree.read_bytes()).findall(nodes.raw)
-            if "html" in raw.get("format", "").split()]
+    raws = [
+        (tree.stem, raw.astext())
+        for tree in doctrees
+        for raw in pickle.loads(tree.read_bytes()).findall(nodes.raw)
+        if "html" in raw.get("format", "").split()
+    ]
     assert len(doctrees) >= 40 and len(raws) >= 3  # sphinx-gallery's tag lists at least
-    assert [(page, RAW_PAGE_LINK.findall(text)) for page, text in raws
-            if RAW_PAGE_LINK.search(text)] == []
-    assert RAW_PAGE_LINK.findall('<a href="../reference/keys.html#k">')  # the scan can find one
+    assert [
+        (page, RAW_PAGE_LINK.findall(text))
+        for page, text in raws
+        if RAW_PAGE_LINK.search(text)
+    ] == []
+    assert RAW_PAGE_LINK.findall(
+        '<a href="../reference/keys.html#k">'
+    )  # the scan can find one

@@ -18,43 +18,65 @@ def hosted(site):
         yield base
 
 
-@pytest.mark.parametrize("copy, pages, targets", [
-    ("build/html", 40, 1000), ("single page", 1, 20), ("zip", 40, 1000)])
-def test_every_local_link_image_and_download_resolves(site, dist, tmp_path, copy, pages, targets):
+@pytest.mark.parametrize(
+    "copy, pages, targets",
+    [("build/html", 40, 1000), ("single page", 1, 20), ("zip", 40, 1000)],
+)
+def test_every_local_link_image_and_download_resolves(
+    site, dist, tmp_path, copy, pages, targets
+):
     if copy == "zip":
         with zipfile.ZipFile(dist / "moduledict-corrected-html.zip") as archive:
             archive.extractall(tmp_path)
-    root = {"build/html": site.html, "single page": dist / "moduledict-corrected-single-page",
-            "zip": tmp_path / "html"}[copy]
+    root = {
+        "build/html": site.html,
+        "single page": dist / "moduledict-corrected-single-page",
+        "zip": tmp_path / "html",
+    }[copy]
     found, linked, missing = local_targets(root)
     assert len(found) >= pages and len(linked) >= targets, (len(found), len(linked))
     assert not missing
 
 
-def test_search_shows_excerpts_when_served_and_titles_alone_from_disk(site, hosted, chromium):
-    links, excerpts, result = search(chromium, hosted + "/search.html", "ModuleDict backward",
-                                     excerpts=True)
-    assert MYTHS_PAGE in links and len(excerpts) == len(links) and all(excerpts), excerpts[:3]
+def test_search_shows_excerpts_when_served_and_titles_alone_from_disk(
+    site, hosted, chromium
+):
+    links, excerpts, result = search(
+        chromium, hosted + "/search.html", "ModuleDict backward", excerpts=True
+    )
+    assert MYTHS_PAGE in links and len(excerpts) == len(links) and all(excerpts), (
+        excerpts[:3]
+    )
     assert not result.console and not result.failed
     assert all(u.startswith(hosted + "/") for u in result.requests)
     # From disk fetch() cannot read another page: search-summary.js turns excerpts off there.
-    links, excerpts, result = search(chromium, (site.html / "search.html").as_uri(),
-                                     "ModuleDict backward")
+    links, excerpts, result = search(
+        chromium, (site.html / "search.html").as_uri(), "ModuleDict backward"
+    )
     assert MYTHS_PAGE in links and excerpts == []
     assert not result.console and not result.outside(site.html)
 
 
-@pytest.mark.parametrize("missing", ["/nope.html", "/auto_examples/nope.html", "/a/b/c/d/nope"])
+@pytest.mark.parametrize(
+    "missing", ["/nope.html", "/auto_examples/nope.html", "/a/b/c/d/nope"]
+)
 def test_404_page_works_at_any_depth(hosted, chromium, missing):
     result, page = visit(chromium, hosted + missing)
     assert page.title().startswith("Page not found")
-    assert page.evaluate("getComputedStyle(document.body).fontFamily") != "Times New Roman"
+    assert (
+        page.evaluate("getComputedStyle(document.body).fontFamily") != "Times New Roman"
+    )
     # The page itself answers 404 (Chromium says so once on the console); nothing else fails.
-    assert {url: s for url, s in result.statuses.items() if s >= 400} == {hosted + missing: 404}
+    assert {url: s for url, s in result.statuses.items() if s >= 400} == {
+        hosted + missing: 404
+    }
     assert result.console == [
-        "error: Failed to load resource: the server responded with a status of 404 (Not Found)"]
+        "error: Failed to load resource: the server responded with a status of 404 (Not Found)"
+    ]
     assert not result.failed and all(u.startswith(hosted) for u in result.requests)
-    assert page.context.request.get(page.eval_on_selector("a.sidebar-brand", "a => a.href")).ok
+    assert page.context.request.get(
+        page.eval_on_selector("a.sidebar-brand", "a => a.href")
+    ).ok
     page.context.close()
 
 
@@ -65,10 +87,15 @@ def test_404_page_opened_from_disk_finds_its_styles_and_links(site, chromium):
     font = page.evaluate("getComputedStyle(document.body).fontFamily")
     # furo's stylesheet defines its colours (a page without it has none)
     brand = page.evaluate(
-        "getComputedStyle(document.body).getPropertyValue('--color-brand-primary')")
-    links = page.eval_on_selector_all("a[href^='file:']", "links => links.map(a => a.href)")
+        "getComputedStyle(document.body).getPropertyValue('--color-brand-primary')"
+    )
+    links = page.eval_on_selector_all(
+        "a[href^='file:']", "links => links.map(a => a.href)"
+    )
     page.context.close()
     assert font != "Times New Roman" and brand.strip(), (font, brand)
     targets = {Path(unquote(urlparse(link).path)) for link in links}
     assert len(targets) >= 20
-    assert all(t.is_file() and t.is_relative_to(site.html) for t in targets), sorted(targets)[:5]
+    assert all(t.is_file() and t.is_relative_to(site.html) for t in targets), sorted(
+        targets
+    )[:5]

