@@ -48,117 +48,94 @@ class Holder(nn.Module):
             setattr(self, name, value)
 
 
-def bypassing_setattr():
-    model = Holder()
-    model.__dict__["hidden"] = nn.Linear(2, 2)  # what object.__setattr__ would do
-    assert "hidden" not in dict(model.named_children())
-    return model
+def lin():
+    return nn.Linear(2, 2)
 
 
-def registered_every_way():
-    model = Holder(
-        heads=nn.ModuleDict({"a": nn.Linear(2, 2), "b": nn.ReLU()}),
-        blocks=nn.ModuleList([nn.Linear(2, 2), nn.Dropout()]),
-        trunk=nn.Sequential(nn.Linear(2, 2), nn.ReLU()),
-    )
-    model.add_module("extra", nn.Tanh())
-    model.register_module("other", nn.Sigmoid())
-    return model
+SHARED, LOST = lin(), nn.Sequential(lin(), nn.ReLU())
+LOOP: list = []
+LOOP.append(LOOP)
 
 
-def shared_and_lost():
-    shared = nn.Linear(2, 2)
-    return Holder(
-        layers=nn.ModuleDict({"shared": shared}),
-        cache={"shared": shared, "lost": nn.Linear(2, 2)},
-    )
-
-
-def lost_twice():  # reported at each place, its children not
-    lost = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
-    return Holder(first=[lost], second={"again": lost})
-
-
-def self_referencing():
-    loop: list = []
-    loop.append(loop)
-    return Holder(loop=loop)
-
-
-CASES = {
-    "plain dict": (
-        lambda: Holder(heads={"a": nn.Linear(2, 2), "b": nn.ReLU()}),
-        ['heads["a"]', 'heads["b"]'],
-    ),
-    "plain list": (
-        lambda: Holder(blocks=[nn.Linear(2, 2), nn.Linear(2, 2)]),
-        ["blocks[0]", "blocks[1]"],
-    ),
-    "tuple": (
-        lambda: Holder(pair=(nn.Linear(2, 2), "not a module", nn.Tanh())),
-        ["pair[0]", "pair[2]"],
-    ),
-    "set members named by type": (
-        lambda: Holder(extras={nn.Linear(2, 2)}),
-        ["extras{Linear}"],
-    ),
-    "nested containers": (
-        lambda: Holder(groups={"x": [nn.Linear(2, 2), {"deep": nn.ReLU()}], "y": []}),
-        ['groups["x"][0]', 'groups["x"][1]["deep"]'],
-    ),
-    "deeper than max_depth": (lambda: Holder(deep=[[[[nn.ReLU()]]]]), []),
-    "non-string keys by repr": (
-        lambda: Holder(by_index={0: nn.ReLU(), ("a", 1): nn.Tanh()}),
-        ["by_index[0]", "by_index[('a', 1)]"],
-    ),
-    "dotted inside registered submodules": (
-        lambda: Holder(
-            encoder=nn.Sequential(nn.Linear(2, 2), Holder(heads={"a": nn.Linear(2, 2)}))
+@pytest.mark.parametrize(
+    "attributes, expected",
+    [
+        ({"heads": {"a": lin(), "b": nn.ReLU()}}, ['heads["a"]', 'heads["b"]']),
+        ({"blocks": [lin(), lin()]}, ["blocks[0]", "blocks[1]"]),
+        ({"pair": (lin(), "not a module", nn.Tanh())}, ["pair[0]", "pair[2]"]),
+        ({"extras": {lin()}}, ["extras{Linear}"]),  # set members, named by type
+        (
+            {"groups": {"x": [lin(), {"deep": nn.ReLU()}], "y": []}},
+            ['groups["x"][0]', 'groups["x"][1]["deep"]'],
         ),
-        ['encoder.1.heads["a"]'],
-    ),
-    "bypassing setattr": (bypassing_setattr, ["hidden"]),
-    "registered every way": (registered_every_way, []),
-    "plain values": (
-        lambda: Holder(
-            names=["a", "b"],
-            sizes={"a": 2},
-            scale=0.5,
-            table={"t": (1, 2)},
-            nothing=None,
+        ({"deep": [[[[nn.ReLU()]]]]}, []),  # deeper than max_depth
+        (
+            {"by_index": {0: nn.ReLU(), ("a", 1): nn.Tanh()}},
+            ["by_index[0]", "by_index[('a', 1)]"],
         ),
-        [],
-    ),
-    "shared module registered elsewhere": (shared_and_lost, ['cache["lost"]']),
-    "one lost module in two places": (lost_twice, ["first[0]", 'second["again"]']),
-    "self-referencing container": (self_referencing, []),
-    **{
-        f"bare {c.__name__}": (c, [])
-        for c in (nn.ModuleDict, nn.ModuleList, nn.Sequential)
-    },
-    "Linear": (lambda: nn.Linear(2, 2), []),
-    "Transformer": (
-        lambda: nn.Transformer(
-            d_model=8,
-            nhead=2,
-            num_encoder_layers=1,
-            num_decoder_layers=1,
-            dim_feedforward=8,
-            batch_first=True,
+        (
+            {"encoder": nn.Sequential(lin(), Holder(heads={"a": lin()}))},
+            ['encoder.1.heads["a"]'],
         ),
-        [],
-    ),
-    "LSTM": (lambda: nn.LSTM(2, 2, num_layers=2), []),
-    "MultiheadAttention": (lambda: nn.MultiheadAttention(4, 2), []),
-}
-
-
-@pytest.mark.parametrize("build, expected", CASES.values(), ids=CASES)
-def test_reports_exactly_the_unregistered_modules(build, expected):
-    assert find_unregistered_modules(build()) == expected
+        (
+            {
+                "names": ["a", "b"],
+                "sizes": {"a": 2},
+                "table": {"t": (1, 2)},
+                "nothing": None,
+            },
+            [],
+        ),
+        (
+            {
+                "layers": nn.ModuleDict({"s": SHARED}),
+                "cache": {"s": SHARED, "lost": lin()},
+            },
+            ['cache["lost"]'],
+        ),  # a module registered elsewhere is not reported
+        ({"first": [LOST], "second": {"again": LOST}}, ["first[0]", 'second["again"]']),
+        ({"loop": LOOP}, []),  # a container holding itself
+    ],
+)
+def test_reports_exactly_the_modules_held_without_registering(attributes, expected):
+    assert find_unregistered_modules(Holder(**attributes)) == expected
 
 
 def test_max_depth_lets_deeper_nesting_be_searched():
-    assert find_unregistered_modules(Holder(deep=[[[[nn.ReLU()]]]]), max_depth=4) == [
-        "deep[0][0][0][0]"
-    ]
+    model = Holder(deep=[[[[nn.ReLU()]]]])
+    assert find_unregistered_modules(model, max_depth=4) == ["deep[0][0][0][0]"]
+
+
+def test_a_module_bypassing_setattr_is_found():
+    model = Holder()
+    model.__dict__["hidden"] = lin()  # what object.__setattr__ would do
+    assert "hidden" not in dict(model.named_children())
+    assert find_unregistered_modules(model) == ["hidden"]
+
+
+def test_a_model_registering_every_way_has_none():
+    model = Holder(
+        heads=nn.ModuleDict({"a": lin()}),
+        blocks=nn.ModuleList([lin()]),
+        trunk=nn.Sequential(lin(), nn.ReLU()),
+    )
+    model.add_module("extra", nn.Tanh())
+    model.register_module("other", nn.Sigmoid())
+    assert find_unregistered_modules(model) == []
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        nn.ModuleDict(),
+        nn.ModuleList(),
+        nn.Sequential(),
+        lin(),
+        nn.LSTM(2, 2, num_layers=2),
+        nn.MultiheadAttention(4, 2),
+        nn.Transformer(8, 2, 1, 1, 8, batch_first=True),
+    ],
+    ids=lambda model: type(model).__name__,
+)
+def test_torch_modules_with_internal_lists_have_none(model):
+    assert find_unregistered_modules(model) == []
