@@ -1,11 +1,10 @@
 """The article's code is quoted once, on its three example pages, exactly as published.
 
-``docs/_ext/article_quote.py`` reads each quote from its page; the build compares it
-with the sha256 recorded in ``docs/_data/article.json``. Here each quote is compared
-with the article itself where it is available (``../shared/source-article.md``), and
-always with the digest; no other file repeats the article's code; an edited quote is
-caught. ``docs/_ext/expected_crash.py``, which checks the error that ends Example 2's
-page, is tested on its own at the end.
+``docs/_ext/article_quote.py`` reads each quote from its page and the build compares it with
+its sha256 in ``docs/_data/article.json``. Here the quotes are compared with the article
+(``../shared/source-article.md``, where there is one) and always with their digests; no other
+file repeats them; an edited quote fails the build. At the end, ``docs/_ext/expected_crash.py``:
+the error that ends Example 2's page is checked and shown without the machine's paths.
 """
 
 from __future__ import annotations
@@ -19,14 +18,7 @@ from types import SimpleNamespace
 import article_quote
 import expected_crash
 import pytest
-from article_quote import (
-    altered_quotes,
-    article_code,
-    check_quotes,
-    digest,
-    metadata,
-    quoting_example,
-)
+from article_quote import altered_quotes, article_code, check_quotes, metadata
 from helpers import ROOT
 from sphinx.errors import ExtensionError
 
@@ -35,17 +27,16 @@ PAGES = {
     2: "plot_article_example2_crashes_as_written.py",
     3: "plot_article_example3_backward_succeeds.py",
 }
+SKIPPED_DIRS = set(".git .venv build auto_examples __pycache__ node_modules".split())
 
 
 def test_each_quote_is_the_articles_code_block_character_for_character(article):
     blocks = re.findall(r"^```python\n(.*?)^```$", article, re.M | re.S)
     assert len(blocks) == 3 == article.count("```python")
-    assert [article_code(n) for n in (1, 2, 3)] == blocks
+    assert [article_code(n) for n in PAGES] == blocks
     front = dict(re.findall(r'^(\w+): "(.*)"$', article.split("---")[1], re.M))
-    data = metadata()
-    assert {k: data[k] for k in ("title", "date", "id")} == front
+    assert {k: metadata()[k] for k in ("title", "date", "id")} == front
     # The home page says the copy names no author, site or address: nor does its text.
-    assert data["site"] is None
     assert not re.search(r"https?://|www\.|\bauthor\b|\bsite\b|\burl\b", article, re.I)
 
 
@@ -56,100 +47,97 @@ def test_the_home_page_says_why_it_does_not_link_the_article():
 
 
 def test_each_quote_has_the_recorded_digest():
-    """Runs everywhere, with or without the article: the quotes are the recorded text."""
+    """With or without the article: the quotes are the recorded text."""
     recorded = json.loads(article_quote.DATA.read_text(encoding="utf-8"))["sha256"]
-    assert sorted(recorded) == ["1", "2", "3"]
-    assert {str(n): digest(article_code(n)) for n in (1, 2, 3)} == recorded
+    assert recorded == {str(n): article_quote.digest(article_code(n)) for n in PAGES}
     assert altered_quotes() == []
 
 
-def test_each_quote_is_on_its_own_page_after_its_heading():
-    for n, page in PAGES.items():
-        assert quoting_example(n).relative_to(ROOT).as_posix() == f"examples/article/{page}"
-        source = quoting_example(n).read_text(encoding="utf-8")
-        heading = f"# The article's Example {n}, as published\n# " + "-" * 37 + "\n"
-        assert source.count(heading) == 1, page
-        # After the heading's prose, the quote is the next cell, whole and alone.
-        after = source.split(heading)[1]
-        prose = re.match(r"(?:#.*\n)*", after).group()
-        cell = after[len(prose):]
-        assert cell.startswith(article_code(n)), page
-        assert re.match(r"\n*(# %%|$)", cell[len(article_code(n)):]), page
-        assert source.count(article_code(n)) == 1, page
+@pytest.mark.parametrize("n", PAGES)
+def test_each_quote_is_on_its_own_page_alone_in_the_cell_after_its_heading(n):
+    path = article_quote.quoting_example(n)
+    assert path == ROOT / "examples" / "article" / PAGES[n]
+    source, code = path.read_text(encoding="utf-8"), article_code(n)
+    heading = f"# The article's Example {n}, as published\n# " + "-" * 37 + "\n"
+    assert source.count(heading) == 1 and source.count(code) == 1
+    after = source.split(heading)[1]
+    cell = after[
+        len(re.match(r"(?:#.*\n)*", after).group()) :
+    ]  # after the heading's prose
+    assert cell.startswith(code) and re.match(r"\n*(# %%|$)", cell[len(code) :])
+
+
+def test_there_is_no_example_4():
     with pytest.raises(ValueError, match="Examples 1 to 3"):
         article_code(4)
 
 
-SKIPPED_DIRS = {".git", ".venv", "build", "auto_examples", "__pycache__", ".pytest_cache",
-                ".ruff_cache", ".mypy_cache", "node_modules"}
+def repeats(code: str, text: str) -> bool:
+    """Five lines in a row of ``code`` (not all blank) are in ``text``."""
+    lines = code.splitlines()
+    runs = ("\n".join(lines[i : i + 5]) for i in range(len(lines) - 4))
+    return any(run.strip() and run in text for run in runs)
 
 
-def text_files(root: Path) -> list[Path]:
-    """Every file of the tree that decodes as UTF-8 text, generated folders left out."""
-    found = []
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or SKIPPED_DIRS & set(path.relative_to(root).parts[:-1]):
+def repeated_quotes(
+    root: Path, examples: Path
+) -> tuple[list[Path], list[tuple[str, int]]]:
+    """Every text file under ``root`` (generated folders aside), and (file, example) where
+    it repeats five lines of a quote, its own quotes removed from a quoting page (Examples 1
+    and 3 share the article's class, written twice there)."""
+    files, found = [], []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        parts = path.relative_to(root).parts[:-1]
+        if SKIPPED_DIRS & set(parts) or any(part.endswith("_cache") for part in parts):
             continue
         try:
-            path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:  # images, icons
             continue
-        found.append(path)
-    return found
-
-
-def repeats(code: str, text: str) -> list[str]:
-    """Runs of five lines of ``code`` found in ``text`` (blank runs aside)."""
-    lines = code.splitlines()
-    runs = ["\n".join(lines[i : i + 5]) for i in range(len(lines) - 4)]
-    return [r for r in runs if r.strip() and r in text]
+        files.append(path)
+        for n in PAGES:
+            if path == examples / PAGES[n]:
+                text = text.replace(article_code(n), "")
+        found += [(path.name, n) for n in PAGES if repeats(article_code(n), text)]
+    return files, found
 
 
 def test_the_articles_code_is_in_no_other_file():
-    """No five lines in a row of a quote outside its own page (a page's own quotes
-    removed first: Examples 1 and 3 share the article's class, written twice there)."""
-    files = text_files(ROOT)
-    relative = {p.relative_to(ROOT).as_posix() for p in files}
-    assert len(files) >= 100, len(files)
-    assert {"conf.py", "docs/_ext/article_quote.py", "tests/conftest.py",
-            *(f"examples/article/{page}" for page in PAGES.values())} <= relative
-    quotes = {n: article_code(n) for n in PAGES}
-    found = []
-    for path in files:
-        text = path.read_text(encoding="utf-8")
-        own = [n for n, page in PAGES.items() if path == ROOT / "examples" / "article" / page]
-        for n in own:
-            text = text.replace(quotes[n], "")
-        found += [(path.name, n) for n, code in quotes.items() if repeats(code, text)]
-    assert not found
+    files, found = repeated_quotes(ROOT, ROOT / "examples" / "article")
+    assert len(files) >= 100 and {ROOT / "tests/conftest.py", ROOT / "conf.py"} <= set(
+        files
+    )
+    assert found == []
 
 
 def test_the_scan_finds_a_copied_quote(tmp_path):
-    """The scan above can fail: five lines of Example 2 pasted into another file."""
     lines = article_code(2).splitlines()
     (tmp_path / "notes.md").write_text("Notes\n\n" + "\n".join(lines[3:9]) + "\n")
-    (tmp_path / "other.md").write_text("\n".join(lines[3:7]) + "\n")  # four lines: allowed
-    files = text_files(tmp_path)
-    assert [p.name for p in files] == ["notes.md", "other.md"]
-    assert [bool(repeats(article_code(2), p.read_text())) for p in files] == [True, False]
+    (tmp_path / "other.md").write_text(
+        "\n".join(lines[3:7]) + "\n"
+    )  # four lines: allowed
+    assert repeated_quotes(tmp_path, tmp_path) == (
+        [tmp_path / "notes.md", tmp_path / "other.md"],
+        [("notes.md", 2)],
+    )
 
 
-def copied_examples(tmp_path: Path) -> Path:
-    examples = tmp_path / "examples"
-    shutil.copytree(ROOT / "examples" / "article", examples / "article")
-    return examples
+@pytest.fixture
+def examples(tmp_path) -> Path:
+    shutil.copytree(ROOT / "examples" / "article", tmp_path / "examples" / "article")
+    return tmp_path / "examples"
 
 
-def test_an_altered_quote_is_detected_and_fails_the_build(tmp_path):
-    examples = copied_examples(tmp_path)
+def test_an_altered_quote_is_detected_and_fails_the_build(examples):
     page = examples / "article" / PAGES[2]
     source = page.read_text(encoding="utf-8")
     assert source.count("nn.Linear(10, 5) # Dynamic creation") == 1
-    page.write_text(source.replace("nn.Linear(10, 5) # Dynamic", "nn.Linear(10, 10) # Dynamic"))
-    assert article_code(2, examples) != article_code(2)
+    page.write_text(
+        source.replace("nn.Linear(10, 5) # Dynamic", "nn.Linear(10, 10) # Dynamic")
+    )
     assert altered_quotes(examples) == [f"Example 2 ({PAGES[2]})"]
     app = SimpleNamespace(
-        srcdir=str(tmp_path / "docs"),
+        srcdir=str(examples.parent / "docs"),
         config=SimpleNamespace(sphinx_gallery_conf={"examples_dirs": "../examples"}),
     )
     with pytest.raises(ExtensionError, match=r"changed where it is quoted: Example 2 "):
@@ -158,8 +146,7 @@ def test_an_altered_quote_is_detected_and_fails_the_build(tmp_path):
     check_quotes(app)  # the unaltered copy passes
 
 
-def test_a_page_without_the_heading_has_no_quote(tmp_path):
-    examples = copied_examples(tmp_path)
+def test_a_page_without_the_heading_has_no_quote(examples):
     page = examples / "article" / PAGES[1]
     page.write_text(page.read_text().replace("Example 1, as published", "Example 1"))
     with pytest.raises(ValueError, match="in 0 examples, not one"):
@@ -170,80 +157,89 @@ def test_a_page_without_the_heading_has_no_quote(tmp_path):
 # --- The error that ends Example 2's page (docs/_ext/expected_crash.py) -------------
 
 EXAMPLE2 = "article/" + PAGES[2]
-SITE_PACKAGES = "/somewhere/venv/lib/python3.11/site-packages"
-STDLIB = "/somewhere/python/lib/python3.11"
+STDLIB = "/somewhere/lib/python3.11"
+SITE_PACKAGES = STDLIB + "/site-packages"
+SHAPES = "mat1 and mat2 shapes cannot be multiplied (1x5 and 10x5)"
 
 
 def traceback_text(example: Path, message: str) -> str:
     return (
-        "Traceback (most recent call last):\n"
-        f'  File "{example}", line 33, in <module>\n'
+        f'Traceback (most recent call last):\n  File "{example}", line 33, in <module>\n'
         "    output = model(torch.randn(1,10))\n"
         f'  File "{SITE_PACKAGES}/torch/nn/modules/linear.py", line 134, in forward\n'
         "    return F.linear(input, self.weight, self.bias)\n"
         f'  File "{STDLIB}/contextlib.py", line 81, in inner\n'
-        "    return func(*args, **kwds)\n"
-        f"RuntimeError: {message}\n"
+        f"    return func(*args, **kwds)\nRuntimeError: {message}\n"
     )
 
 
-def crash_project(tmp_path: Path, outcome: str, message: str):
-    """A fake Sphinx app after sphinx-gallery ran Example 2 with ``outcome``."""
-    examples = copied_examples(tmp_path)
+def crash_project(examples: Path, outcome: str, message: str):
+    """A fake Sphinx app after sphinx-gallery ran Example 2 with ``outcome``, and its page."""
     source = (examples / EXAMPLE2).resolve()
-    page = tmp_path / "docs" / "auto_examples" / EXAMPLE2.replace(".py", ".rst")
+    page = examples.parent / "docs" / "auto_examples" / EXAMPLE2.replace(".py", ".rst")
     page.parent.mkdir(parents=True)
     formatted = traceback_text(source, message)
-    block = "".join(f"    {line}\n" if line else "\n" for line in formatted.splitlines())
+    block = re.sub(r"^(?=.)", "    ", formatted, flags=re.M)
     page.write_text(f"Title\n=====\n\n.. code-block:: pytb\n\n{block}\n\nAfter.\n")
-    gallery_conf = {
-        "examples_dirs": "../examples",
-        "gallery_dirs": "auto_examples",
-        "expected_failing_examples": set(),
-        "failing_examples": {str(source): formatted} if outcome == "failed" else {},
-        "passing_examples": [str(source)] if outcome == "passed" else [],
-    }
     config = SimpleNamespace(
-        sphinx_gallery_conf=gallery_conf,
-        expected_crashes={EXAMPLE2: ("RuntimeError", r"^mat1 and mat2 shapes cannot be")},
+        expected_crashes={EXAMPLE2: ("RuntimeError", r"^mat1 and mat2 shapes")},
+        sphinx_gallery_conf={
+            "examples_dirs": "../examples",
+            "gallery_dirs": "auto_examples",
+            "expected_failing_examples": set(),
+            "failing_examples": {str(source): formatted} if outcome == "failed" else {},
+            "passing_examples": [str(source)] if outcome == "passed" else [],
+        },
     )
-    return SimpleNamespace(srcdir=str(tmp_path / "docs"), config=config), page
+    return SimpleNamespace(srcdir=str(examples.parent / "docs"), config=config), page
 
 
 def test_the_expected_crash_is_declared_checked_and_shown_without_the_machines_paths(
-    tmp_path, monkeypatch
+    examples, monkeypatch
 ):
-    monkeypatch.setattr(expected_crash.sysconfig, "get_paths", lambda: {
-        "purelib": SITE_PACKAGES, "platlib": SITE_PACKAGES, "stdlib": STDLIB})
-    message = "mat1 and mat2 shapes cannot be multiplied (1x5 and 10x5)"
-    app, page = crash_project(tmp_path, "failed", message)
+    paths = {"purelib": SITE_PACKAGES, "platlib": SITE_PACKAGES, "stdlib": STDLIB}
+    monkeypatch.setattr(expected_crash.sysconfig, "get_paths", lambda: paths)
+    app, page = crash_project(examples, "failed", SHAPES)
     expected_crash.declare(app, app.config)
-    assert app.config.sphinx_gallery_conf["expected_failing_examples"] == {
-        "../examples/" + EXAMPLE2}
+    declared = app.config.sphinx_gallery_conf["expected_failing_examples"]
+    assert declared == {"../examples/" + EXAMPLE2}
     expected_crash.check_and_rewrite(app)
     shown = page.read_text()
-    assert str(tmp_path) not in shown and "/somewhere" not in shown
-    assert f'File "{PAGES[2]}", line 33' in shown
-    assert 'File "torch/nn/modules/linear.py", line 134' in shown
-    assert 'File "contextlib.py", line 81' in shown
-    assert expected_crash.expected_failures(app) == {EXAMPLE2: f"RuntimeError: {message}"}
+    assert str(examples.parent) not in shown and "/somewhere" not in shown
+    frames = re.findall(r'File "(.*)", line (\d+)', shown)
+    assert frames == [
+        (PAGES[2], "33"),
+        ("torch/nn/modules/linear.py", "134"),
+        ("contextlib.py", "81"),
+    ]
+    assert expected_crash.expected_failures(app) == {
+        EXAMPLE2: "RuntimeError: " + SHAPES
+    }
 
 
-@pytest.mark.parametrize("outcome, message", [
-    ("failed", "mat1 and mat2 shapes cannot be multiplied (1x10 and 10x5)".replace(
-        "mat1", "the input")),
-    ("passed", ""),
-])
-def test_the_build_fails_when_the_crash_changes_or_stops(tmp_path, outcome, message):
-    app, _ = crash_project(tmp_path, outcome, message)
-    expected = "it raised:\nRuntimeError: the input" if outcome == "failed" else "ran to its end"
-    with pytest.raises(ExtensionError, match=re.escape(expected)):
+@pytest.mark.parametrize(
+    "outcome, message, says",
+    [
+        ("failed", "the input and mat2 shapes", "it raised:\nRuntimeError: the input"),
+        ("passed", "", "ran to its end"),
+    ],
+)
+def test_the_build_fails_when_the_crash_changes_or_stops(
+    examples, outcome, message, says
+):
+    app, _ = crash_project(examples, outcome, message)
+    with pytest.raises(ExtensionError, match=re.escape(says)):
         expected_crash.check_and_rewrite(app)
 
 
-def test_an_error_of_another_type_does_not_match():
-    shown = "ValueError: mat1 and mat2 shapes cannot be multiplied (1x5 and 10x5)"
-    assert not expected_crash.matches(shown, "RuntimeError", "mat1 and mat2")
-    assert expected_crash.matches(shown, "ValueError", "mat1 and mat2")
-    assert expected_crash.exception_part(traceback_text(Path("/x.py"), "boom")) == (
-        "RuntimeError: boom")
+@pytest.mark.parametrize("kind", ["ValueError", "RuntimeError"])
+def test_an_error_of_another_type_does_not_match(kind):
+    shown = "ValueError: " + SHAPES
+    assert expected_crash.matches(shown, kind, "mat1 and mat2") == (
+        kind == "ValueError"
+    )
+
+
+def test_the_error_is_the_tracebacks_last_line():
+    shown = traceback_text(Path("/x.py"), "boom")
+    assert expected_crash.exception_part(shown) == "RuntimeError: boom"

@@ -1,11 +1,9 @@
-"""A link to any page previews well where it is shared.
+"""A link to any page previews well where it is shared, and every page has a description.
 
-sphinxext-opengraph writes each page's Open Graph tags (conf.py, ``ogp_*``): its title,
-type, description and the site's card image with its alt text. The description is the
-one docs/_ext/reader_pages.py chooses, the same as the page's ``<meta name="description">``:
-the start of the page's first paragraph of prose, not the build stamp or the download
-buttons that open an example page. Where the site's URL is known (SITE_URL), the
-preview's URLs are absolute.
+sphinxext-opengraph writes each page's Open Graph tags (conf.py, ``ogp_*``). The description
+(docs/_ext/reader_pages.py) is the page's ``<meta name="description">``: the start of its
+first paragraph of prose, not the stamp or the download buttons that open an example page.
+Where the site's URL is known (SITE_URL), the preview's URLs are absolute.
 """
 
 from __future__ import annotations
@@ -14,16 +12,17 @@ from helpers import make, output_of, soup
 from reader_pages import SITE_DESCRIPTION
 
 REQUIRED = ("og:title", "og:type", "og:description", "og:image", "og:image:alt")
-# Pages Sphinx writes without a document, for which sphinxext-opengraph writes nothing;
-# nobody shares them. They still have a <meta name="description"> (tests/test_readers.py).
+# Pages Sphinx writes without a document: sphinxext-opengraph writes nothing for them.
 WITHOUT_A_DOCUMENT = {"404.html", "genindex.html", "search.html"}
 CARD = "_static/link-preview.png"
-# Pages with no paragraph of prose of 40 characters or more ("Why ModuleDict behaves the
-# way it does." and a list of pages): their description is the site's.
+# Pages with no paragraph of prose of 40 characters or more: described as the site is.
 SITE_DESCRIBED = {"explanation/index.html"}
-# Not prose: the stamp, the download buttons, admonitions, list items, outputs.
 NOT_PROSE = (
-    "p.guide-stamp", ".sphx-glr-footer p", ".admonition p", "li p", ".sphx-glr-script-out p",
+    "p.guide-stamp",
+    ".sphx-glr-footer p",
+    ".admonition p",
+    "li p",
+    ".sphx-glr-script-out p",
 )
 
 
@@ -34,8 +33,11 @@ def open_graph(page) -> dict[str, str]:
 def prose(page) -> list[str]:
     """The text of each paragraph of the page's article that is prose."""
     skipped = {id(p) for p in page.select(", ".join(f"article {s}" for s in NOT_PROSE))}
-    paragraphs = [p for p in page.select("article p") if id(p) not in skipped]
-    return [" ".join(p.get_text().split()) for p in paragraphs]
+    return [
+        " ".join(p.get_text().split())
+        for p in page.select("article p")
+        if id(p) not in skipped
+    ]
 
 
 def begins_a_paragraph(description: str, paragraphs: list[str]) -> bool:
@@ -44,66 +46,72 @@ def begins_a_paragraph(description: str, paragraphs: list[str]) -> bool:
     return len(start) >= 40 and any(p.startswith(start) for p in paragraphs)
 
 
-def test_every_page_has_a_link_preview_with_a_prose_description(site):
-    pages = sorted(site.html.rglob("*.html"))
-    previewed, problems = [], {}
-    for html in pages:
-        rel = html.relative_to(site.html).as_posix()
-        page = soup(html)
-        tags = open_graph(page)
-        if rel in WITHOUT_A_DOCUMENT:
-            if tags:
-                problems[rel] = f"a page without a document has Open Graph tags: {tags}"
-            continue
-        previewed.append(rel)
-        found = [f"no {name}" for name in REQUIRED if not tags.get(name, "").strip()]
-        metas = [m["content"] for m in page.select('meta[name="description"]')]
-        meta = metas[0] if len(metas) == 1 else metas
-        description = tags.get("og:description", "")
-        if description != meta:
-            found.append(f"og:description {description!r} is not the description {meta!r}")
-        if rel in SITE_DESCRIBED:
-            if description != SITE_DESCRIPTION or max(map(len, prose(page)), default=0) >= 40:
-                found.append(f"has prose of 40 characters; described as {description!r}")
-        elif not begins_a_paragraph(description, prose(page)):
-            found.append(f"description is not the start of a paragraph of prose: {description!r}")
-        if tags.get("og:image") != CARD or not (site.html / CARD).is_file():
-            found.append(f"og:image: {tags.get('og:image')!r}")
-        if found:
-            problems[rel] = found
-    print(f"\n{len(previewed)} pages with a link preview")
-    assert len(previewed) == len(pages) - len(WITHOUT_A_DOCUMENT) >= 40
-    assert not problems, problems
+def preview_problems(rel: str, page) -> list[str]:
+    tags, meta = (
+        open_graph(page),
+        [m["content"] for m in page.select('meta[name="description"]')],
+    )
+    if len(meta) != 1 or len(meta[0]) < 40:
+        return [f"description: {meta}"]
+    if rel in WITHOUT_A_DOCUMENT:
+        return [f"Open Graph tags: {tags}"] * bool(tags)
+    found = [f"no {name}" for name in REQUIRED if not tags.get(name, "").strip()]
+    if tags.get("og:description") != meta[0] or tags.get("og:image") != CARD:
+        found.append(f"{tags} for the description {meta[0]!r}")
+    if rel in SITE_DESCRIBED:
+        if meta[0] != SITE_DESCRIPTION or max(map(len, prose(page)), default=0) >= 40:
+            found.append(f"has prose of 40 characters; described as {meta[0]!r}")
+    elif not begins_a_paragraph(meta[0], prose(page)):
+        found.append(f"not the start of a paragraph of prose: {meta[0]!r}")
+    return found
+
+
+def test_every_page_has_a_description_and_a_link_preview_of_its_prose(site):
+    pages = {
+        p.relative_to(site.html).as_posix(): soup(p) for p in site.html.rglob("*.html")
+    }
+    assert len(pages) >= 40 and WITHOUT_A_DOCUMENT | SITE_DESCRIBED <= set(pages)
+    assert (site.html / CARD).is_file()
+    problems = {
+        rel: found
+        for rel, page in pages.items()
+        if (found := preview_problems(rel, page))
+    }
+    assert not problems
 
 
 def test_the_prose_check_refuses_the_stamp_the_buttons_and_text_across_paragraphs(site):
-    """The control: what sphinxext-opengraph's own description starts with on an example
-    page (the stamp, the buttons) and what it is on others (the start of the page's text,
-    across paragraphs) is refused."""
-    example = soup(site.html / "auto_examples" / "article" / "plot_indexing_cost.html")
-    stamp = " ".join(example.select_one("p.guide-stamp").get_text().split())
-    buttons = " ".join(example.select_one(".guide-downloads").get_text().split())
-    access = soup(site.html / "reference" / "access.html")
+    """What sphinxext-opengraph's own description would be: an example page's stamp or
+    buttons, or elsewhere the page's text across paragraphs."""
+    example = soup(site.html / "auto_examples/article/plot_indexing_cost.html")
+    access = soup(site.html / "reference/access.html")
     first, second = prose(access)[:2]
     assert begins_a_paragraph(first[:150] + "…", prose(access))
-    across = f"{first} {second}"[: len(first) + 20] + "…"
-    for spoiled in (stamp, buttons, across):
-        assert not begins_a_paragraph(spoiled, prose(example) + prose(access)), spoiled
+    for spoiled in (
+        example.select_one("p.guide-stamp"),
+        example.select_one(".guide-downloads"),
+        f"{first} {second}"[: len(first) + 20] + "…",
+    ):
+        text = (
+            spoiled
+            if isinstance(spoiled, str)
+            else " ".join(spoiled.get_text().split())
+        )
+        assert not begins_a_paragraph(text, prose(example) + prose(access)), text
 
 
 def test_with_a_site_url_link_previews_name_absolute_urls(mini_project):
     url = "https://moduledict.invalid/corrected/"
     # Read the Docs' URL, where set, would come first (conf.py).
-    result = make(mini_project, "html", env={"SITE_URL": url, "READTHEDOCS_CANONICAL_URL": ""})
+    result = make(
+        mini_project, "html", env={"SITE_URL": url, "READTHEDOCS_CANONICAL_URL": ""}
+    )
     assert result.returncode == 0, output_of(result)[-5000:]
     html = mini_project / "build" / "html"
-    checked = 0
-    for page in sorted(html.rglob("*.html")):
-        rel = page.relative_to(html).as_posix()
-        if rel in WITHOUT_A_DOCUMENT:
-            continue
-        tags = open_graph(soup(page))
-        assert tags["og:url"] == url + rel, rel
-        assert tags["og:image"] == url + CARD, rel
-        checked += 1
-    assert checked == 3  # the index, the gallery and its example
+    rels = [p.relative_to(html).as_posix() for p in sorted(html.rglob("*.html"))]
+    previewed = [rel for rel in rels if rel not in WITHOUT_A_DOCUMENT]
+    assert len(previewed) == 3  # the index, the gallery and its example
+    assert [open_graph(soup(html / rel)) for rel in previewed] == [
+        open_graph(soup(html / rel)) | {"og:url": url + rel, "og:image": url + CARD}
+        for rel in previewed
+    ]

@@ -1,96 +1,16 @@
-"""Opened from disk in a real browser, every page works with no network at all.
-
-(That every page loads from disk with no outside request and no console error, at both
-widths, light and dark, and that axe-core finds no serious violation on it:
-tests/test_readers.py.)"""
+"""Read from disk, unpacked from the zip or served: every link resolves, search works, and
+the 404 page finds its styles. (Every page from disk, both widths, light and dark, and the
+bytes each loads: tests/test_readers.py.)"""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-from browser import html_pages, search, visit
-from helpers import (
-    MYTHS_PAGE,
-    serve,
-    soup,
-)
-
-def local_targets(html: Path):
-    """Every local file a page links to, shows or loads."""
-    for tag, attribute in (("a", "href"), ("img", "src"), ("link", "href"), ("script", "src")):
-        for element in soup(html).find_all(tag):
-            target = element.get(attribute)
-            if not target or target.startswith("#") or urlparse(target).scheme:
-                continue
-            yield target, (html.parent / unquote(urlparse(target).path)).resolve()
-
-
-def test_every_local_link_image_and_download_resolves(site):
-    pages = html_pages(site.html)
-    targets = [(html, target, path) for html in pages for target, path in local_targets(html)]
-    missing = [f"{html.relative_to(site.html)} -> {target}"
-               for html, target, path in targets if not path.exists()]
-    assert len(pages) >= 40 and len(targets) >= 1000, (len(pages), len(targets))
-    assert not missing
-
-
-def test_search_from_disk_finds_ordinary_words(site, chromium):
-    hits, result = search(chromium, site.html, "ModuleDict backward")
-    assert MYTHS_PAGE in hits
-    assert not result.console and not result.outside(site.html)
-
-
-EVERY_RESULT_HAS_AN_EXCERPT = """() => [...document.querySelectorAll(
-  "#search-results ul.search li")].every(li => li.querySelector("p.context"))"""
-
-
-def search_excerpts(chromium, url: str) -> tuple[list[str], list[str], object]:
-    """The links and the excerpts (p.context) a search page shows once it has finished."""
-    result, page = visit(chromium, url)
-    page.wait_for_selector("#search-results p.search-summary", timeout=15000)
-    if url.startswith("http"):  # each excerpt comes from a fetch of its page, after the summary
-        page.wait_for_function(EVERY_RESULT_HAS_AN_EXCERPT, timeout=15000)
-    links = page.eval_on_selector_all(
-        "#search-results ul.search li > a", "as => as.map(a => a.href)"
-    )
-    excerpts = page.eval_on_selector_all("#search-results li p.context",
-                                         "ps => ps.map(p => p.textContent.trim())")
-    page.context.close()
-    return links, excerpts, result
-
-
-def test_search_results_show_excerpts_when_served_and_titles_alone_from_disk(
-    site, hosted, chromium
-):
-    links, excerpts, result = search_excerpts(
-        chromium, hosted + "/search.html?q=ModuleDict+backward"
-    )
-    assert hosted + "/" + MYTHS_PAGE in links
-    assert len(excerpts) == len(links) and all(excerpts), excerpts[:3]
-    assert not result.console and not result.failed
-    assert all(u.startswith(hosted + "/") for u in result.requests)
-    # From disk fetch() cannot read another page: search-summary.js turns excerpts off there.
-    query = site.html.joinpath("search.html").as_uri() + "?q=ModuleDict+backward"
-    links, excerpts, result = search_excerpts(chromium, query)
-    assert links and excerpts == []
-    assert not result.console and not result.outside(site.html)
-
-
-def test_search_from_disk_finds_a_pasted_error_message(site, chromium):
-    page = soup(site.html / "auto_examples/article/plot_article_example2_crashes_as_written.html")
-    outputs = [o.get_text() for o in page.select("div.sphx-glr-script-out")]
-    error = next(
-        line for out in outputs for line in out.splitlines() if line.startswith("RuntimeError:")
-    )
-    hits, result = search(chromium, site.html, error)
-    # (every shown error, as printed and retyped, served and from disk, among the first 3:
-    # tests/test_error_index.py)
-    assert "auto_examples/article/plot_article_example2_crashes_as_written.html" in hits[:3], (
-        error, hits[:3])
-    assert not result.console
-
+from browser import local_targets, search, visit
+from helpers import MYTHS_PAGE, serve
 
 @pytest.fixture
 def hosted(site):
@@ -98,21 +18,65 @@ def hosted(site):
         yield base
 
 
-@pytest.mark.parametrize("missing", ["/nope.html", "/auto_examples/nope.html", "/a/b/c/d/nope"])
+@pytest.mark.parametrize(
+    "copy, pages, targets",
+    [("build/html", 40, 1000), ("single page", 1, 20), ("zip", 40, 1000)],
+)
+def test_every_local_link_image_and_download_resolves(
+    site, dist, tmp_path, copy, pages, targets
+):
+    if copy == "zip":
+        with zipfile.ZipFile(dist / "moduledict-corrected-html.zip") as archive:
+            archive.extractall(tmp_path)
+    root = {
+        "build/html": site.html,
+        "single page": dist / "moduledict-corrected-single-page",
+        "zip": tmp_path / "html",
+    }[copy]
+    found, linked, missing = local_targets(root)
+    assert len(found) >= pages and len(linked) >= targets, (len(found), len(linked))
+    assert not missing
+
+
+def test_search_shows_excerpts_when_served_and_titles_alone_from_disk(
+    site, hosted, chromium
+):
+    links, excerpts, result = search(
+        chromium, hosted + "/search.html", "ModuleDict backward", excerpts=True
+    )
+    assert MYTHS_PAGE in links and len(excerpts) == len(links) and all(excerpts), (
+        excerpts[:3]
+    )
+    assert not result.console and not result.failed
+    assert all(u.startswith(hosted + "/") for u in result.requests)
+    # From disk fetch() cannot read another page: search-summary.js turns excerpts off there.
+    links, excerpts, result = search(
+        chromium, (site.html / "search.html").as_uri(), "ModuleDict backward"
+    )
+    assert MYTHS_PAGE in links and excerpts == []
+    assert not result.console and not result.outside(site.html)
+
+
+@pytest.mark.parametrize(
+    "missing", ["/nope.html", "/auto_examples/nope.html", "/a/b/c/d/nope"]
+)
 def test_404_page_works_at_any_depth(hosted, chromium, missing):
     result, page = visit(chromium, hosted + missing)
     assert page.title().startswith("Page not found")
-    assert page.evaluate("getComputedStyle(document.body).fontFamily") != "Times New Roman"
-    # The page itself answers 404 (Chromium reports that once on the console); nothing else
-    # may fail.
-    error_statuses = {url: status for url, status in result.statuses.items() if status >= 400}
-    assert error_statuses == {hosted + missing: 404}
+    assert (
+        page.evaluate("getComputedStyle(document.body).fontFamily") != "Times New Roman"
+    )
+    # The page itself answers 404 (Chromium says so once on the console); nothing else fails.
+    assert {url: s for url, s in result.statuses.items() if s >= 400} == {
+        hosted + missing: 404
+    }
     assert result.console == [
         "error: Failed to load resource: the server responded with a status of 404 (Not Found)"
     ]
     assert not result.failed and all(u.startswith(hosted) for u in result.requests)
-    home = page.eval_on_selector("a.sidebar-brand", "a => a.href")
-    assert page.context.request.get(home).status == 200
+    assert page.context.request.get(
+        page.eval_on_selector("a.sidebar-brand", "a => a.href")
+    ).ok
     page.context.close()
 
 
@@ -123,20 +87,15 @@ def test_404_page_opened_from_disk_finds_its_styles_and_links(site, chromium):
     font = page.evaluate("getComputedStyle(document.body).fontFamily")
     # furo's stylesheet defines its colours (a page without it has none)
     brand = page.evaluate(
-        "getComputedStyle(document.body).getPropertyValue('--color-brand-primary')")
-    links = page.eval_on_selector_all("a[href^='file:']", "links => links.map(a => a.href)")
+        "getComputedStyle(document.body).getPropertyValue('--color-brand-primary')"
+    )
+    links = page.eval_on_selector_all(
+        "a[href^='file:']", "links => links.map(a => a.href)"
+    )
     page.context.close()
     assert font != "Times New Roman" and brand.strip(), (font, brand)
-    targets = {unquote(urlparse(link).path) for link in links}
+    targets = {Path(unquote(urlparse(link).path)) for link in links}
     assert len(targets) >= 20
-    assert all(Path(target).is_file() for target in targets), sorted(targets)[:5]
-    assert all(Path(target).is_relative_to(site.html) for target in targets)
-
-
-@pytest.mark.parametrize("relative", ["index.html", MYTHS_PAGE])
-def test_bytes_loaded_from_disk(site, chromium, relative):
-    result, page = visit(chromium, (site.html / relative).as_uri())
-    page.context.close()
-    loaded = result.bytes_from_disk()
-    print(f"\n{relative}: {loaded} bytes loaded from disk in {len(set(result.requests))} files")
-    assert 0 < loaded < 3_000_000
+    assert all(t.is_file() and t.is_relative_to(site.html) for t in targets), sorted(
+        targets
+    )[:5]

@@ -20,6 +20,10 @@ md = nn.ModuleDict({"k": nn.Linear(2, 2)})
 md["k"](torch.zeros(1, 2))
 md.k(torch.zeros(1, 2))  # E: "Tensor" not callable  [operator]
 """
+ASSIGNMENT = (
+    'Incompatible types in assignment (expression has type "str", variable has type '
+    '"int")  [assignment]'
+)
 
 
 @pytest.fixture(scope="session")
@@ -28,45 +32,49 @@ def cache(tmp_path_factory):
     return cache_dir(tmp_path_factory.mktemp("build"))
 
 
-def test_expectations_are_read_from_the_comments():
-    assert expected_diagnostics(TORCH_SNIPPET) == [
-        Diagnostic(6, "error", '"Tensor" not callable  [operator]')
-    ]
-    assert expected_diagnostics("x = 1\n") == []
-    # on a line of its own, a comment is about the next line of code
-    own_line = "# N: Revealed type is \"int\"\n\nreveal_type(1)\nx = 1  # E: no\n"
-    assert expected_diagnostics(own_line) == [
-        Diagnostic(3, "note", 'Revealed type is "int"'), Diagnostic(4, "error", "no")
-    ]
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        (TORCH_SNIPPET, [Diagnostic(6, "error", '"Tensor" not callable  [operator]')]),
+        ("x = 1\n", []),
+        # on a line of its own, a comment is about the next line of code
+        (
+            '# N: Revealed type is "int"\n\nreveal_type(1)\nx = 1  # E: no\n',
+            [
+                Diagnostic(3, "note", 'Revealed type is "int"'),
+                Diagnostic(4, "error", "no"),
+            ],
+        ),
+    ],
+)
+def test_expectations_are_read_from_the_comments(source, expected):
+    assert expected_diagnostics(source) == expected
 
 
 def test_mypy_output_is_split_by_snippet_and_names_no_path(cache):
-    lines, by_file = run_mypy(["x: int = 'a'\n", "y: str = 'b'\n", "reveal_type(1)\n"], cache)
+    lines, by_file = run_mypy(
+        ["x: int = 'a'\n", "y: str = 'b'\n", "reveal_type(1)\n"], cache
+    )
     assert by_file == {
-        "snippet1.py": [
-            Diagnostic(
-                1,
-                "error",
-                'Incompatible types in assignment (expression has type "str", '
-                'variable has type "int")  [assignment]',
-            )
-        ],
+        "snippet1.py": [Diagnostic(1, "error", ASSIGNMENT)],
         "snippet2.py": [],
         "snippet3.py": [Diagnostic(1, "note", 'Revealed type is "Literal[1]?"')],
     }
-    assert all(line.startswith("snippet") for line in lines)
+    assert lines and all(line.startswith("snippet") for line in lines)
 
 
 def test_a_wrong_or_missing_expectation_is_reported(cache):
-    _, by_file = run_mypy(
-        ["x: int = 'a'  # E: something else\n", "y = 1  # N: not reported\n"], cache
-    )
-    wrong = mismatch(
-        expected_diagnostics("x: int = 'a'  # E: something else\n"), by_file["snippet1.py"]
+    snippets = ["x: int = 'a'  # E: something else\n", "y = 1  # N: not reported\n"]
+    _, by_file = run_mypy(snippets, cache)
+    wrong, missing = (
+        mismatch(expected_diagnostics(source), by_file[f"snippet{n}.py"])
+        for n, source in enumerate(snippets, 1)
     )
     assert "expected, not reported" in wrong and "reported, not expected" in wrong
-    missing = mismatch(expected_diagnostics("y = 1  # N: not reported\n"), by_file["snippet2.py"])
-    assert missing.startswith("expected, not reported") and "reported, not expected" not in missing
+    assert (
+        missing.startswith("expected, not reported")
+        and "reported, not expected" not in missing
+    )
 
 
 def test_the_typing_page_claim_holds_for_torch(cache):
@@ -74,10 +82,7 @@ def test_the_typing_page_claim_holds_for_torch(cache):
     _, by_file = run_mypy([TORCH_SNIPPET], cache)
     assert mismatch(expected_diagnostics(TORCH_SNIPPET), by_file["snippet1.py"]) == ""
     assert run_snippet("snippet1.py", TORCH_SNIPPET + "print('ran')\n") == "ran\n"
-
-
-def test_a_snippet_that_raises_fails(cache):
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(ZeroDivisionError):  # a snippet that raises fails
         run_snippet("snippet1.py", "1 / 0\n")
 
 
