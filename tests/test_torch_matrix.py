@@ -38,12 +38,19 @@ def test_the_record_names_each_older_environment_and_the_build_is_the_installed_
     outcomes = 0
     for v, column in RECORD.items():
         assert column["torch"].split("+")[0] == v
-        assert column["python"].startswith("3.") and column["numpy"] and column["matplotlib"]
+        assert (
+            column["python"].startswith("3.")
+            and column["numpy"]
+            and column["matplotlib"]
+        )
         datetime.date.fromisoformat(column["date"])
         assert column["examples"], v
         for name, outcome in column["examples"].items():
             assert outcome["status"] in {"passed", "failed", "timeout"}, (v, name)
-            assert (outcome["failure"] is None) == (outcome["status"] == "passed"), (v, name)
+            assert (outcome["failure"] is None) == (outcome["status"] == "passed"), (
+                v,
+                name,
+            )
             assert isinstance(outcome["errors_shown"], list), (v, name)
             outcomes += 1
     assert outcomes >= 4 * 10, outcomes
@@ -56,17 +63,25 @@ def test_the_versions_page_has_a_row_per_example_held_on_the_installed_torch(sit
     page = soup(site.html / VERSIONS_PAGE)
     table = page.select_one("section#every-example-on-every-version table.torch-matrix")
     header = [th.get_text().strip() for th in table.select("thead th")]
-    assert header == ["example", *sorted(RECORD, key=lambda v: tuple(map(int, v.split(".")))), INSTALLED]
+    older = sorted(RECORD, key=lambda v: tuple(map(int, v.split("."))))
+    assert header == ["example", *older, INSTALLED]
     notes = [li.get_text().strip() for li in page.select("ol.torch-matrix-notes > li")]
     rows = {}
     for tr in table.select("tbody tr"):
         link, *cells = tr.find_all("td")
-        rows[Path(link.a["href"].split("#")[0]).with_suffix(".py").name] = cells[-1].get_text()
-    assert sorted(rows) == sorted(p.name for p in EXAMPLES) and len(rows) == len(EXAMPLES) >= 16
+        rows[Path(link.a["href"].split("#")[0]).with_suffix(".py").name] = cells[
+            -1
+        ].get_text()
+    assert (
+        sorted(rows) == sorted(p.name for p in EXAMPLES)
+        and len(rows) == len(EXAMPLES) >= 16
+    )
     for name, cell in rows.items():
         if name == CRASH:
             note = notes[int(cell.removeprefix("note ")) - 1]
-            assert note.startswith(torch_matrix.EXPECTED_CRASH) and "mat1 and mat2" in note
+            assert (
+                note.startswith(torch_matrix.EXPECTED_CRASH) and "mat1 and mat2" in note
+            )
         else:
             assert cell.strip() == "held", (name, cell)
 
@@ -82,7 +97,9 @@ def test_an_example_a_column_does_not_hold_reads_not_recorded_yet():
         "examples": [name],
     }
     table, notes = torch_matrix.examples(m)
-    (row,) = [n for n in table.findall() if n.tagname == "row"][1:]  # the header's is first
+    (row,) = [n for n in table.findall() if n.tagname == "row"][
+        1:
+    ]  # the header's is first
     assert [entry.astext() for entry in row.children] == [name, "note 1", "held"]
     assert notes.astext() == "not recorded yet"
 
@@ -91,35 +108,37 @@ def failed(kind: str, line: str, at: int | None = 7, status: str = "failed") -> 
     return {"status": status, "failure": {"type": kind, "first_line": line, "line": at}}
 
 
-FSDP = "cannot import name 'fully_shard' from 'torch.distributed.fsdp' (/v/site-packages/x.py)"
-OUTCOMES = {
-    "passed": ({"status": "passed", "failure": None}, False, torch_matrix.HELD),
-    "missing import": (failed("ImportError", FSDP), False,
-                       "API not in this version: torch.distributed.fsdp.fully_shard"),
-    "missing attribute": (
-        failed("AttributeError", "module 'torch._dynamo.config' has no attribute 'x_limit'"),
-        False, "API not in this version: torch._dynamo.config.x_limit"),
-    "another object's attribute": (
-        failed("AttributeError", "'Linear' object has no attribute 'foo'"), False,
-        "failed (line 7): AttributeError: 'Linear' object has no attribute 'foo'"),
-    "not on this Python": (
-        failed("RuntimeError", "Python 3.11+ not yet supported for torch.compile"), False,
-        "not available with this torch on Python 3.11: RuntimeError: "
-        "Python 3.11+ not yet supported for torch.compile"),
-    "failed with its line": (failed("RuntimeError", "boom"), False,
-                             "failed (line 7): RuntimeError: boom"),
-    "failed, no line": (failed("RuntimeError", "boom", at=None), False, "failed: RuntimeError: boom"),
-    "the expected crash": (failed("RuntimeError", "boom"), True,
-                           "ended in the crash its page shows (line 7): RuntimeError: boom"),
-    "timeout": (failed("timeout", "still running after 120 s", status="timeout"), False,
-                "timed out: still running after 120 s"),
-}
+API, FAILED = "API not in this version: ", "failed (line 7): {}"
+PYTHON = "not available with this torch on Python 3.11: {}"
 
 
-@pytest.mark.parametrize("case", OUTCOMES)
-def test_an_outcome_reads_as_its_cause(case):
-    outcome, crash, text = OUTCOMES[case]
-    assert torch_matrix.outcome_text(outcome, crash) == text
+@pytest.mark.parametrize(
+    ("kind", "line", "cell"),
+    [
+        (
+            "ImportError",
+            "cannot import name 'f' from 'torch.a' (/x)",
+            API + "torch.a.f",
+        ),
+        ("AttributeError", "module 'torch.a' has no attribute 'f'", API + "torch.a.f"),
+        ("AttributeError", "'Linear' object has no attribute 'f'", FAILED),
+        ("RuntimeError", "Python 3.11+ not yet supported for torch.compile", PYTHON),
+        ("RuntimeError", "boom", FAILED),
+    ],
+)
+def test_a_failure_reads_as_its_cause(kind, line, cell):
+    expected = cell.format(f"{kind}: {line}")
+    assert torch_matrix.outcome_text(failed(kind, line)) == expected
+
+
+def test_held_the_expected_crash_no_line_and_a_timeout_read_as_such():
+    outcome_text, boom = torch_matrix.outcome_text, failed("RuntimeError", "boom")
+    assert outcome_text({"status": "passed", "failure": None}) == torch_matrix.HELD
+    crash = "ended in the crash its page shows (line 7): RuntimeError: boom"
+    assert outcome_text(boom, crash=True) == crash
+    assert outcome_text(failed("E", "boom", at=None)) == "failed: E: boom"
+    late = failed("timeout", "still running after 120 s", status="timeout")
+    assert outcome_text(late) == "timed out: still running after 120 s"
 
 
 # --- The recorder's runner (.ci/matrix.py) -----------------------------------------------
@@ -137,7 +156,9 @@ PRINTS = (
 @pytest.mark.parametrize("fails", [False, True], ids=["passing", "failing"])
 def test_the_runner_records_the_outcome_and_the_printed_errors(tmp_path, fails):
     script = tmp_path / "plot_tiny.py"
-    script.write_text(PRINTS + ("raise ValueError('the words\\nof this version')\n" * fails))
+    script.write_text(
+        PRINTS + ("raise ValueError('the words\\nof this version')\n" * fails)
+    )
     env = {**os.environ, "MPLBACKEND": "Agg"}
     outcome = recorder().run_example(Path(sys.executable), script, env)
     assert outcome["errors_shown"] == ["KeyError: 'missing'"]
@@ -146,5 +167,8 @@ def test_the_runner_records_the_outcome_and_the_printed_errors(tmp_path, fails):
         return
     assert outcome["status"] == "failed"
     failure = outcome["failure"]
-    assert (failure["type"], failure["first_line"], failure["line"]) == (
-        "ValueError", "the words", 7)
+    assert [failure[k] for k in ("type", "first_line", "line")] == [
+        "ValueError",
+        "the words",
+        7,
+    ]
