@@ -3,8 +3,8 @@
 ``docs/_ext/article_quote.py`` reads each quote from its page and the build compares it with
 its sha256 in ``docs/_data/article.json``. Here the quotes are compared with the article
 (``../shared/source-article.md``, where there is one) and always with their digests; no other
-file repeats them; an edited quote fails the build. At the end, ``docs/_ext/expected_crash.py``:
-the error that ends Example 2's page is checked and shown without the machine's paths.
+file repeats them; an edited quote fails the build. At the end: the error that ends Example
+2's page is checked (``expected_crash.py``) and shown without the machine's paths.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from types import SimpleNamespace
 
 import article_quote
 import expected_crash
+import markup_fixes
 import pytest
 from article_quote import altered_quotes, article_code, check_quotes, metadata
 from helpers import ROOT
@@ -138,7 +139,9 @@ def test_an_altered_quote_is_detected_and_fails_the_build(examples):
     assert altered_quotes(examples) == [f"Example 2 ({PAGES[2]})"]
     app = SimpleNamespace(
         srcdir=str(examples.parent / "docs"),
-        config=SimpleNamespace(sphinx_gallery_conf={"examples_dirs": "../examples"}),
+        config=SimpleNamespace(
+            sphinx_gallery_conf={"examples_dirs": "../examples", "gallery_dirs": "auto_examples"}
+        ),
     )
     with pytest.raises(ExtensionError, match=r"changed where it is quoted: Example 2 "):
         check_quotes(app)
@@ -173,73 +176,47 @@ def traceback_text(example: Path, message: str) -> str:
     )
 
 
-def crash_project(examples: Path, outcome: str, message: str):
-    """A fake Sphinx app after sphinx-gallery ran Example 2 with ``outcome``, and its page."""
-    source = (examples / EXAMPLE2).resolve()
-    page = examples.parent / "docs" / "auto_examples" / EXAMPLE2.replace(".py", ".rst")
-    page.parent.mkdir(parents=True)
-    formatted = traceback_text(source, message)
-    block = re.sub(r"^(?=.)", "    ", formatted, flags=re.M)
-    page.write_text(f"Title\n=====\n\n.. code-block:: pytb\n\n{block}\n\nAfter.\n")
+def crash_app(examples: Path, formatted: str) -> SimpleNamespace:
+    """A Sphinx app, as the extensions see it, after sphinx-gallery ran Example 2."""
     config = SimpleNamespace(
-        expected_crashes={EXAMPLE2: ("RuntimeError", r"^mat1 and mat2 shapes")},
+        expected_crash_messages={EXAMPLE2: r"^RuntimeError: mat1 and mat2 shapes"},
         sphinx_gallery_conf={
             "examples_dirs": "../examples",
             "gallery_dirs": "auto_examples",
             "expected_failing_examples": set(),
-            "failing_examples": {str(source): formatted} if outcome == "failed" else {},
-            "passing_examples": [str(source)] if outcome == "passed" else [],
+            "failing_examples": {str((examples / EXAMPLE2).resolve()): formatted},
         },
     )
-    return SimpleNamespace(srcdir=str(examples.parent / "docs"), config=config), page
+    return SimpleNamespace(srcdir=str(examples.parent / "docs"), config=config)
 
 
-def test_the_expected_crash_is_declared_checked_and_shown_without_the_machines_paths(
-    examples, monkeypatch
-):
-    paths = {"purelib": SITE_PACKAGES, "platlib": SITE_PACKAGES, "stdlib": STDLIB}
-    monkeypatch.setattr(expected_crash.sysconfig, "get_paths", lambda: paths)
-    app, page = crash_project(examples, "failed", SHAPES)
+def test_the_expected_crash_is_declared_to_sphinx_gallery(examples):
+    """sphinx-gallery then fails the build if the example runs to its end."""
+    app = crash_app(examples, "")
     expected_crash.declare(app, app.config)
     declared = app.config.sphinx_gallery_conf["expected_failing_examples"]
     assert declared == {"../examples/" + EXAMPLE2}
-    expected_crash.check_and_rewrite(app)
-    shown = page.read_text()
-    assert str(examples.parent) not in shown and "/somewhere" not in shown
-    frames = re.findall(r'File "(.*)", line (\d+)', shown)
+
+
+@pytest.mark.parametrize("message", [SHAPES, "the input and mat2 shapes", ""])
+def test_the_build_fails_when_the_crash_is_another(examples, message):
+    app = crash_app(examples, traceback_text(examples / EXAMPLE2, message))
+    if message == SHAPES:
+        expected_crash.check(app)
+    else:
+        with pytest.raises(ExtensionError, match="not '"):
+            expected_crash.check(app)
+
+
+def test_a_traceback_on_a_page_names_files_as_a_readers_run_does(examples, monkeypatch):
+    paths = {"purelib": SITE_PACKAGES, "platlib": SITE_PACKAGES, "stdlib": STDLIB}
+    monkeypatch.setattr(markup_fixes.sysconfig, "get_paths", lambda: paths)
+    source = [traceback_text((examples / EXAMPLE2).resolve(), SHAPES)]
+    docname = "auto_examples/" + EXAMPLE2.removesuffix(".py")
+    markup_fixes.portable_paths(crash_app(examples, ""), docname, source)
+    frames = re.findall(r'File "(.*)", line (\d+)', source[0])
     assert frames == [
         (PAGES[2], "33"),
         ("torch/nn/modules/linear.py", "134"),
         ("contextlib.py", "81"),
     ]
-    assert expected_crash.expected_failures(app) == {
-        EXAMPLE2: "RuntimeError: " + SHAPES
-    }
-
-
-@pytest.mark.parametrize(
-    "outcome, message, says",
-    [
-        ("failed", "the input and mat2 shapes", "it raised:\nRuntimeError: the input"),
-        ("passed", "", "ran to its end"),
-    ],
-)
-def test_the_build_fails_when_the_crash_changes_or_stops(
-    examples, outcome, message, says
-):
-    app, _ = crash_project(examples, outcome, message)
-    with pytest.raises(ExtensionError, match=re.escape(says)):
-        expected_crash.check_and_rewrite(app)
-
-
-@pytest.mark.parametrize("kind", ["ValueError", "RuntimeError"])
-def test_an_error_of_another_type_does_not_match(kind):
-    shown = "ValueError: " + SHAPES
-    assert expected_crash.matches(shown, kind, "mat1 and mat2") == (
-        kind == "ValueError"
-    )
-
-
-def test_the_error_is_the_tracebacks_last_line():
-    shown = traceback_text(Path("/x.py"), "boom")
-    assert expected_crash.exception_part(shown) == "RuntimeError: boom"

@@ -1,9 +1,12 @@
 """The distributed pages state their world size, show the verdicts their 2 ranks computed,
-and carry their own launcher (the same text on both pages), so that each is a whole program."""
+and carry a launcher of their own that fails, and never hangs, when a rank does."""
 
 import ast
+import inspect
+import os
 import re
 import sys
+import time
 
 import pytest
 from helpers import example_path, soup
@@ -14,33 +17,50 @@ HOWTO = "howto/compilers-and-distributed.html"
 
 
 def outputs(site, page: str) -> str:
-    return "\n".join(
-        o.get_text() for o in soup(site.html / page).select("div.sphx-glr-script-out")
-    )
+    return "\n".join(o.get_text() for o in soup(site.html / page).select("div.sphx-glr-script-out"))
 
 
-def test_both_pages_define_the_same_launcher_and_import_only_torch_and_the_stdlib():
-    launchers = []
-    for page in (DDP, FSDP2):
-        source = example_path(
-            page.rsplit("/", 1)[1].replace(".html", ".py")
-        ).read_text()
-        launchers += [
-            cell for cell in source.split("\n# %%\n") if "\ndef run_on_ranks(" in cell
-        ]
-        imported = {
-            alias.name
-            for node in ast.walk(ast.parse(source))
-            if isinstance(node, ast.Import)
-            for alias in node.names
-        } | {
-            node.module
-            for node in ast.walk(ast.parse(source))
-            if isinstance(node, ast.ImportFrom)
-        }
-        packages = {name.split(".")[0] for name in imported} - sys.stdlib_module_names
-        assert packages == {"torch"}, (page, imported)
-    assert len(launchers) == 2 and launchers[0] == launchers[1]
+@pytest.mark.parametrize("page", [DDP, FSDP2])
+def test_each_page_imports_only_torch_and_the_stdlib(page):
+    tree = ast.parse(script(page).read_text())
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert {name.split(".")[0] for name in imported} - sys.stdlib_module_names == {"torch"}
+
+
+def script(page: str):
+    return example_path(page.rsplit("/", 1)[1].replace(".html", ".py"))
+
+
+def hang(rank):
+    time.sleep(1000 if rank else 0)
+
+
+def crash(rank):
+    os._exit(3 if rank else 0)
+
+
+@pytest.mark.parametrize("page", [DDP, FSDP2])
+@pytest.mark.parametrize("fault, error", [(hang, TimeoutError), (crash, RuntimeError)])
+def test_each_pages_launcher_fails_within_60_s_on_a_hung_or_crashed_rank(page, fault, error):
+    """The launcher as the page defines it (its cell, without the call that follows)."""
+    (cell,) = [c for c in script(page).read_text().split("\n# %%\n") if "def run_on_ranks(" in c]
+    tree = ast.parse("import torch\n" + cell)
+    tree.body = [
+        n
+        for n in tree.body
+        if isinstance(n, (ast.Import, ast.ImportFrom, ast.FunctionDef))
+        or "getLogger" in ast.unparse(n)
+    ]
+    namespace = {}
+    exec(compile(tree, page, "exec"), namespace)
+    run_on_ranks = namespace["run_on_ranks"]
+    deadline = inspect.signature(run_on_ranks).parameters["deadline"].default
+    assert deadline < 60
+    start = time.monotonic()
+    with pytest.raises(error):
+        run_on_ranks(fault, deadline=5)  # the page's deadline, shortened for the test
+    assert time.monotonic() - start < 5 + 10
 
 
 @pytest.mark.parametrize("page", [DDP, FSDP2, HOWTO])
@@ -51,9 +71,7 @@ def test_every_distributed_page_states_its_world_size(site, page):
 @pytest.mark.parametrize("page", [DDP, FSDP2])
 def test_no_output_shows_a_port_a_pid_or_a_temporary_path(site, page):
     out = outputs(site, page)
-    assert len(out) > 1000 and not re.search(
-        r"127\.0\.0\.1\]?:\d|\bpid\b|/tmp/", out, re.I
-    )
+    assert len(out) > 1000 and not re.search(r"127\.0\.0\.1\]?:\d|\bpid\b|/tmp/", out, re.I)
 
 
 def test_the_ddp_page_shows_step_1_training_wrong_then_each_rank_failing_then_fixes(
@@ -81,9 +99,7 @@ def test_the_ddp_page_shows_step_1_training_wrong_then_each_rank_failing_then_fi
         "static_graph=True, fixed entry per rank",
     ]
     assert verdicts == [(fix, rank, "3 of 3") for fix in fixes for rank in "01"]
-    assert (
-        out.count("Your training graph has changed in this iteration") == 2
-    )  # both ranks
+    assert out.count("Your training graph has changed in this iteration") == 2  # both ranks
     # The checkpoint section: the keys DDP saved, the plain model's refusal, then a clean load.
     assert "['module.image.weight', 'module.image.bias', 'module.text.weight'" in out
     assert 'Unexpected key(s) in state_dict: "module.image.weight"' in out
@@ -93,8 +109,7 @@ def test_the_ddp_page_shows_step_1_training_wrong_then_each_rank_failing_then_fi
 def test_the_fsdp2_page_shows_right_and_wrong_results_the_abort_and_the_hang(site):
     out = outputs(site, FSDP2)
     assert (
-        "ValueError: fully_shard does not support containers that do not implement "
-        "forward"
+        "ValueError: fully_shard does not support containers that do not implement forward"
     ) in out
     verdicts = re.findall(
         r"^rank (\d) ran (\w+): output right: (\w+), gradients right: (\w+)$", out, re.M

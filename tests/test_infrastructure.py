@@ -15,7 +15,6 @@ import torch
 import yaml
 from helpers import PROJECT_FILES, ROOT, copy_project
 
-
 def pins(lock: Path) -> dict[str, str]:
     lines = lock.read_text().splitlines()
     return dict(
