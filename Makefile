@@ -95,8 +95,9 @@ RUFF := $(PY) -m ruff check --no-cache --config .ci/ruff.toml
 lint: $(DEV_ENV)  ## sphinx-lint on examples/, ruff, codespell, actionlint
 	$(PY) -m sphinxlint examples
 	$(RUFF) examples tests conf.py docs/_ext .ci
-	@# "cant": how readers retype "can't" in an error message (the error search matches it).
-	$(PY) -m codespell_lib -L cant --skip './.git,./.venv,./.pytest_cache,./build,./docs/auto_examples,*.png,*.svg' .
+	@# "cant": how readers retype "can't" in an error message (the error search matches it);
+	@# "pres": the <pre> blocks of a page (tests/test_readers.py).
+	$(PY) -m codespell_lib -L cant,pres --skip './.git,./.venv,./.pytest_cache,./build,./docs/auto_examples,*.png,*.svg' .
 	"$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/actionlint" -no-color .github/workflows/*.yml
 
 # One pytest process per core (pytest-xdist; TEST_WORKERS=0 runs them all in one).

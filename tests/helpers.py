@@ -84,10 +84,6 @@ class Site:
     def html(self) -> Path:
         return self.root / "build" / "html"
 
-    @property
-    def shown_errors(self) -> Path:
-        """What docs/_ext/error_index.py wrote: every error the site shows."""
-        return self.html / ERROR_INDEX_JSON
 
 
 def soup(html: Path) -> BeautifulSoup:
@@ -106,14 +102,12 @@ def examples_executed(log: str) -> int:
     return int(ran.group(1))
 
 
-# Written by docs/_ext/error_index.py: {example script or page docname: [errors it shows]}.
-ERROR_INDEX_JSON = "_static/error-index.json"
 ERROR_INDEX_PAGE = "reference/errors.html"
 
 
 def shown_errors_by_source(site) -> dict[str, list[str]]:
-    """Every error the site shows (examples: expect_error; pages: doctest tracebacks), by source."""
-    return json.loads(site.shown_errors.read_text(encoding="utf-8"))
+    """Every error the site shows, by example or page (docs/_ext/error_index.py wrote it)."""
+    return json.loads((site.html / "_static/error-index.json").read_text(encoding="utf-8"))
 
 
 def shown_errors(site) -> list[str]:
@@ -169,9 +163,6 @@ def copy_mini_project(dst: Path) -> Path:
     return root
 
 
-def example_page(site_html: Path, script: Path) -> Path:
-    """The page sphinx-gallery built from ``script``."""
-    return site_html / "auto_examples" / script.relative_to(ROOT / "examples").with_suffix(".html")
 MYTHS_PAGE = "auto_examples/article/plot_article_example3_backward_succeeds.html"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -196,9 +187,8 @@ def require(what: str, available: bool, install: str):
 
 
 @functools.cache
-def network_namespace() -> list[str] | None:
-    """``unshare`` arguments that make a new network namespace here (as root, or not)."""
-    for unshare in (["unshare", "-n"], ["unshare", "-rn"]):
+def _unshare() -> list[str] | None:
+    for unshare in (["unshare", "-n"], ["unshare", "-rn"]):  # as root, or not
         try:
             ran = subprocess.run([*unshare, "ip", "link", "set", "lo", "up"], capture_output=True)
         except FileNotFoundError:  # no unshare or no ip
@@ -206,6 +196,13 @@ def network_namespace() -> list[str] | None:
         if ran.returncode == 0:
             return unshare
     return None
+
+
+def offline() -> list[str]:
+    """A command prefix: a new network namespace, with loopback up (``unshare -n``)."""
+    unshare = _unshare()
+    require("A network namespace (unshare -n; ip)", unshare is not None, "util-linux, iproute2")
+    return [*unshare, "sh", "-c", 'ip link set lo up && exec "$0" "$@"']
 
 
 class StaticHost(http.server.SimpleHTTPRequestHandler):

@@ -21,13 +21,12 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from difflib import unified_diff
-from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import nbformat
 import pytest
-from helpers import EXAMPLES, soup
+from helpers import EXAMPLES, offline, soup
 
 TRACEBACK = "Traceback (most recent call last):"
 TIMED = ("plot_indexing_cost.",)  # it prints timings on the machine that runs it
@@ -40,21 +39,6 @@ RUN = """import sys, nbformat, nbclient
 nb = nbformat.read(sys.argv[1], as_version=4)
 nbclient.NotebookClient(nb, timeout=900, kernel_name="test", allow_errors=True).execute()
 nbformat.write(nb, sys.argv[1])"""
-
-
-@cache
-def no_network() -> list[str]:
-    """A command prefix: a new network namespace, loopback up ([] where there is none)."""
-    for unshare in (["unshare", "-n"], ["unshare", "-rn"]):
-        try:
-            up = subprocess.run(
-                [*unshare, "ip", "link", "set", "lo", "up"], capture_output=True
-            )
-        except FileNotFoundError:
-            return []
-        if up.returncode == 0:
-            return [*unshare, "sh", "-c", 'ip link set lo up && exec "$0" "$@"']
-    return []
 
 
 def normalized(text: str, name: str = "") -> str:
@@ -206,7 +190,7 @@ def test_every_example_runs_offline_as_its_page_shows(examples, kernel, tmp_path
         file = Path(shutil.copy2(script if alone else notebook, tmp_path / page.stem))
         command = [file.name] if alone else ["-c", RUN, file.name]  # in its folder
         done = subprocess.run(
-            [*no_network(), sys.executable, *command],
+            [*offline(), sys.executable, *command],
             cwd=file.parent,
             env=env,
             capture_output=True,
@@ -230,7 +214,7 @@ def test_every_example_runs_offline_as_its_page_shows(examples, kernel, tmp_path
 
     with ThreadPoolExecutor(2) as pool:  # the machine's two cores are shared
         problems = [found for found in pool.map(run, examples) if found]
-    print(f"\n{len(examples)} examples ran; without network: {bool(no_network())}")
+    print(f"\n{len(examples)} examples ran without network")
     assert not problems, "\n\n".join(problems)
 
 

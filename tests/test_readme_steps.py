@@ -21,6 +21,7 @@ from helpers import (
     copy_project,
     example_path,
     make_command,
+    offline,
     output_of,
     soup,
 )
@@ -47,18 +48,6 @@ KeyError: 'c'
 
 def section(heading: str) -> str:
     return re.search(rf"^## {heading}\n(.*?)^## ", README, re.M | re.S).group(1)
-
-
-def offline() -> list[str]:
-    """A new network namespace with loopback up, where one can be made ([] elsewhere)."""
-    for unshare in (["unshare", "-n"], ["unshare", "-rn"]):
-        probe = [*unshare, "ip", "link", "set", "lo", "up"]
-        if (
-            shutil.which("ip")
-            and subprocess.run(probe, capture_output=True).returncode == 0
-        ):
-            return [*unshare, "sh", "-c", 'ip link set lo up && exec "$0" "$@"']
-    return []
 
 
 def run(project, command: str):
