@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import api_coverage
 import pytest
@@ -82,18 +81,6 @@ def test_a_method_added_by_a_new_torch_is_enumerated_and_reported_missing():
     assert [
         n for n in names if api_coverage.label(nn.ModuleDict, n) not in sections
     ] == ["__or__", "get"]
-
-
-def test_the_pages_are_reread_when_the_api_differs_from_the_one_last_checked():
-    current = api_coverage.expected_labels()
-    env = SimpleNamespace(
-        found_docs=set(api_coverage.PAGES), api_coverage_checked=current
-    )
-    assert api_coverage.reread_when_api_changed(None, env, set(), set(), set()) == []
-    env.api_coverage_checked = {docname: {} for docname in current}
-    assert sorted(
-        api_coverage.reread_when_api_changed(None, env, set(), set(), set())
-    ) == sorted(api_coverage.PAGES)
 
 
 CONF = """import sys

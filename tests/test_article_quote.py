@@ -211,10 +211,9 @@ def test_the_build_fails_when_the_crash_is_another(examples, message):
 def test_a_traceback_on_a_page_names_files_as_a_readers_run_does(examples, monkeypatch):
     paths = {"purelib": SITE_PACKAGES, "platlib": SITE_PACKAGES, "stdlib": STDLIB}
     monkeypatch.setattr(markup_fixes.sysconfig, "get_paths", lambda: paths)
-    source = [traceback_text((examples / EXAMPLE2).resolve(), SHAPES)]
-    docname = "auto_examples/" + EXAMPLE2.removesuffix(".py")
-    markup_fixes.portable_paths(crash_app(examples, ""), docname, source)
-    frames = re.findall(r'File "(.*)", line (\d+)', source[0])
+    example = (examples / EXAMPLE2).resolve()
+    shown = markup_fixes.portable(traceback_text(example, SHAPES), example)
+    frames = re.findall(r'File "(.*)", line (\d+)', shown)
     assert frames == [
         (PAGES[2], "33"),
         ("torch/nn/modules/linear.py", "134"),

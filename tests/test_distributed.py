@@ -121,7 +121,7 @@ def test_the_fsdp2_page_shows_right_and_wrong_results_the_abort_and_the_hang(sit
         ("0", "image", *wrong), ("1", "text", *wrong),  # different entries, same shapes
         ("0", "image", *right), ("1", "text", *right),  # every entry run, all in the loss
     ]  # fmt: skip
-    assert "RuntimeError: rank 0 died (SIGABRT): " in out
+    assert "RuntimeError: process 0 terminated with signal SIGABRT: " in out
     assert "Is there a distributed collective mismatch in your code?" in out
     # Every entry run, only one's own output in the loss: the ranks wait until a timeout.
     assert (

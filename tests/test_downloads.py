@@ -216,19 +216,3 @@ def test_every_example_runs_offline_as_its_page_shows(examples, kernel, tmp_path
         problems = [found for found in pool.map(run, examples) if found]
     print(f"\n{len(examples)} examples ran without network")
     assert not problems, "\n\n".join(problems)
-
-
-def test_sphinx_gallery_still_writes_refs_raw_into_notebooks_and_they_become_text():
-    """A canary: when sphinx-gallery converts :ref: itself, markup_fixes' fix can go."""
-    from markup_fixes import notebook_text_without_refs
-    from sphinx_gallery.notebook import rst2md
-
-    label = "sphx_glr_auto_examples_article_plot_claims_ledger.py"
-    converted = rst2md(
-        f"In :ref:`the ledger\n<{label}>`; see :ref:`{label}`.", {}, ".", {}
-    )
-    assert converted == f"In `the ledger\n<{label}>`; see `{label}`.", converted
-    fixed = notebook_text_without_refs(converted, {label: "The claims ledger"})
-    assert fixed == "In the ledger; see *The claims ledger*."
-    with pytest.raises(ValueError, match="no example"):
-        notebook_text_without_refs(converted, {})

@@ -177,7 +177,7 @@ class ClaimsLedger(SphinxDirective):
                 folded("The code behind this verdict",
                        para("The values above come from:"), python(code),
                        para("The rule reads them (true, false and misleading are the "
-                            "verdicts):"), python(claim.rule + "\n")),
+                            "verdicts):"), python(claim.code)),
                 ids=[f"evidence-{n}"], classes=["claim-evidence"])
         return entries
 

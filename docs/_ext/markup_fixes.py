@@ -51,9 +51,10 @@ Three fixes are to what sphinx-gallery writes, by the events it leaves us:
 
 * **sphinx-gallery 0.22.1, ``gen_rst.execute_code_block``** compiles an example's code
   under the absolute path of its source, so a message that quotes the file (TorchScript's
-  errors, a traceback) names the build folder. On ``source-read`` an example page's
-  paths become what ``python plot_x.py`` run in its folder prints: the example's base
-  name, and a package's path inside site-packages or the standard library.
+  errors, a traceback) names the build folder. After it wrote the pages
+  (``builder-inited``), their paths become what ``python plot_x.py`` run in its folder
+  prints: the example's base name, a package's path inside site-packages or the
+  standard library.
 * **sphinx-gallery 0.22.1, ``gen_gallery``** writes the zips of the downloads with the
   files' modification times: after it ran (``builder-inited``), they are written again
   with one fixed time (``guide.write_zip``), so that two builds give the same bytes.
@@ -71,6 +72,7 @@ import os
 import re
 import sysconfig
 import zipfile
+from pathlib import Path
 
 import guide
 from docutils import nodes
@@ -218,14 +220,12 @@ def single_page_without_missing_pages(app, pagename, templatename, context, doct
 logger = logging.getLogger(__name__)
 
 
-def portable_paths(app, docname: str, source: list[str]) -> None:
+def portable(text: str, example: Path) -> str:
     """An example page's file paths as ``python plot_x.py`` in its folder prints them."""
-    example = guide.example_of(app, docname)
-    if example is None:
-        return
     roots = {sysconfig.get_paths()[k] for k in ("purelib", "platlib", "stdlib")}
     for root in sorted({str(example.parent), *roots}, key=len, reverse=True):
-        source[0] = source[0].replace(f'File "{root}{os.sep}', 'File "')
+        text = text.replace(f'File "{root}{os.sep}', 'File "')
+    return text
 
 
 # What notebook.rst2md leaves of a role: :role:`text <target>`, :role:`target`, and of a
@@ -250,14 +250,17 @@ def notebook_text(text: str, titles: dict[str, str]) -> str:
     return NOTEBOOK_ROLE.sub(plain, text)
 
 
-def fix_downloads(app) -> None:
-    """Notebooks without reST roles, then every gallery zip with fixed times."""
-    pages = [page for _, page in guide.examples(app) if page.is_file()]
+def fix_outputs(app) -> None:
+    """Pages with portable paths, notebooks without reST roles, zips with fixed times."""
+    pages = [(src, page) for src, page in guide.examples(app) if page.is_file()]
     titles = {}
-    for page in pages:
+    for src, page in pages:
         label = "sphx_glr_" + page.relative_to(app.srcdir).with_suffix(".py").as_posix()
-        titles[label.replace("/", "_")] = guide.title(page.read_text(encoding="utf-8"))
-    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        titles[label.replace("/", "_")] = guide.title(text)
+        if portable(text, src) != text:
+            page.write_text(portable(text, src), encoding="utf-8")
+    for _, page in pages:
         notebook = page.with_suffix(".ipynb")
         data = json.loads(notebook.read_text(encoding="utf-8"))
         for cell in data["cells"]:
@@ -266,19 +269,11 @@ def fix_downloads(app) -> None:
         fixed = json.dumps(data, indent=2)
         if fixed != notebook.read_text(encoding="utf-8"):
             notebook.write_text(fixed, encoding="utf-8")
-    for gallery in {page.parent.parent for page in pages}:
+    for gallery in {page.parent.parent for _, page in pages}:
         for archive in sorted(gallery.rglob("*.zip")):
-            with zipfile.ZipFile(archive) as old:
-                names = old.namelist()
-                entries = [
-                    (
-                        n,
-                        (archive.parent / n).read_bytes()
-                        if (archive.parent / n).is_file()
-                        else old.read(n),
-                    )
-                    for n in names
-                ]
+            with zipfile.ZipFile(archive) as old:  # each file as it is now
+                current = [(n, archive.parent / n) for n in old.namelist()]
+                entries = [(n, f.read_bytes() if f.is_file() else old.read(n)) for n, f in current]
             guide.write_zip(archive, entries)
 
 
@@ -299,7 +294,6 @@ def setup(app):
     app.connect("html-page-context", navigation_without_switch_role, priority=900)
     app.connect("html-page-context", single_page_without_missing_pages)
     app.connect("doctree-resolved", single_page_anchors)
-    app.connect("source-read", portable_paths)
     # After sphinx-gallery ran the examples and wrote the downloads (priority 500).
-    app.connect("builder-inited", fix_downloads, priority=800)
+    app.connect("builder-inited", fix_outputs, priority=800)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -10,6 +10,7 @@ that make the same claim) are the article's words, markdown removed;
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 EX1 = "auto_examples/article/plot_article_example1_item_access_works"
@@ -31,10 +32,17 @@ class Claim:
     proven_in: str = ""
     also: tuple[str, ...] = ()
 
+    @property
+    def code(self) -> str:
+        """The rule as the page shows it, and as it runs: ``verdict = (...)``."""
+        body = re.sub(r" (else|and|or) ", r"\n    \1 ", self.rule)
+        return f"verdict = (\n    {body}\n)\n"
+
     def judge(self, values: dict) -> str:
         """The verdict that ``rule`` gives on the evidence ``values``."""
-        verdicts = {v: v for v in ("true", "false", "misleading")}
-        return eval(self.rule, {"__builtins__": {}}, {**verdicts, **values})
+        scope = {**{v: v for v in ("true", "false", "misleading")}, **values}
+        exec(self.code, {"__builtins__": {}}, scope)
+        return scope["verdict"]
 
 
 C = Claim
