@@ -67,7 +67,7 @@ def test_the_ledger_table_has_every_claim_with_a_computed_verdict(site):
         assert entry.select_one("li") and record.words in entry.get_text()
         # The code that ran, folded: the evidence function and the rule.
         code = [c.get_text() for c in entry.select("details.claims-code div.guide-executed")]
-        assert f"def {record.key}():" in code[0] and code[1].strip() == record.rule
+        assert f"def {record.key}():" in code[0] and code[1] == record.code
         shown = entry.select_one("ul").get_text()  # values in words, not Python names
         assert [k for k in LABELS if "_" in k and k in shown] == [], record.key
         link = proof.find("a")
