@@ -60,7 +60,12 @@ REGISTERED = Holder(
 )
 REGISTERED.add_module("extra", nn.Tanh())
 REGISTERED.register_module("other", nn.Sigmoid())
-PLAIN = {"names": ["a", "b"], "sizes": {"a": 2}, "table": {"t": (1, 2)}, "nothing": None}
+PLAIN = {
+    "names": ["a", "b"],
+    "sizes": {"a": 2},
+    "table": {"t": (1, 2)},
+    "nothing": None,
+}
 # Models and what the finder reports; torch's own modules with internal lists report none.
 MODELS = [
     (Holder(heads={"a": lin(), "b": nn.ReLU()}), ['heads["a"]', 'heads["b"]']),
@@ -76,7 +81,10 @@ MODELS = [
         Holder(by_index={0: nn.ReLU(), ("a", 1): nn.Tanh()}),
         ["by_index[0]", "by_index[('a', 1)]"],
     ),
-    (Holder(encoder=nn.Sequential(lin(), Holder(heads={"a": lin()}))), ['encoder.1.heads["a"]']),
+    (
+        Holder(encoder=nn.Sequential(lin(), Holder(heads={"a": lin()}))),
+        ['encoder.1.heads["a"]'],
+    ),
     (Holder(**PLAIN), []),
     # a module registered elsewhere is not reported
     (
