@@ -46,13 +46,9 @@ class Visit:
         page.on("request", lambda r: self.requests.append(r.url))
         page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
         page.on("response", lambda r: self.statuses.__setitem__(r.url, r.status))
-        page.on(
-            "console",
-            lambda m: (
-                m.type in ("error", "warning")
-                and self.console.append(f"{m.type}: {m.text}")
-            ),
-        )
+        problem = ("error", "warning")
+        say = lambda m: m.type in problem and self.console.append(f"{m.type}: {m.text}")  # noqa: E731
+        page.on("console", say)
         page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
         page.goto(url, wait_until="load")
 
@@ -120,9 +116,7 @@ RANKED = """(queries) => queries.map((query) => {
 })"""
 
 
-def ranked_links(
-    chromium, search_url: str, queries: list[str]
-) -> tuple[list[list[str]], Visit]:
+def ranked_links(chromium, search_url: str, queries: list[str]) -> tuple[list, Visit]:
     """The result links (whole addresses), best first, for each query, ranked in one search
     page; the first query's drawn results must be the ranking's."""
     result, page = visit(chromium, search_url + "?q=" + quote(queries[0]))
@@ -131,7 +125,7 @@ def ranked_links(
     found = page.evaluate(RANKED, queries)
     page.context.close()
     assert drawn and found[0] == drawn, (
-        "the ranking is not what the page shows",
+        "the ranking is not the page's",
         found[0],
         drawn,
     )

@@ -1,11 +1,7 @@
 """The article's code is quoted once, on its three example pages, exactly as published.
 
-``docs/_ext/article_quote.py`` reads each quote from its page and the build compares it with
-its sha256 in ``docs/_data/article.json``. Here the quotes are compared with the article
-(``../shared/source-article.md``, where there is one) and always with their digests; no other
-file repeats them; an edited quote fails the build. At the end: the error that ends Example
-2's page is checked (``expected_crash.py``) and shown without the machine's paths.
-"""
+Quotes match the article (where there is one) and their recorded digests; no other file
+repeats them; an edited quote fails the build; Example 2's crash is checked and portable."""
 
 from __future__ import annotations
 
@@ -24,9 +20,10 @@ from helpers import ROOT
 from sphinx.errors import ExtensionError
 
 PAGES = {
-    1: "plot_article_example1_item_access_works.py",
-    2: "plot_article_example2_crashes_as_written.py",
-    3: "plot_article_example3_backward_succeeds.py",
+    n: f"plot_article_example{n}_{s}.py"
+    for n, s in enumerate(
+        ["item_access_works", "crashes_as_written", "backward_succeeds"], 1
+    )
 }
 SKIPPED_DIRS = set(".git .venv build auto_examples __pycache__ node_modules".split())
 
@@ -62,9 +59,7 @@ def test_each_quote_is_on_its_own_page_alone_in_the_cell_after_its_heading(n):
     heading = f"# The article's Example {n}, as published\n# " + "-" * 37 + "\n"
     assert source.count(heading) == 1 and source.count(code) == 1
     after = source.split(heading)[1]
-    cell = after[
-        len(re.match(r"(?:#.*\n)*", after).group()) :
-    ]  # after the heading's prose
+    cell = after[len(re.match(r"(?:#.*\n)*", after).group()) :]  # after its prose
     assert cell.startswith(code) and re.match(r"\n*(# %%|$)", cell[len(code) :])
 
 
@@ -80,12 +75,9 @@ def repeats(code: str, text: str) -> bool:
     return any(run.strip() and run in text for run in runs)
 
 
-def repeated_quotes(
-    root: Path, examples: Path
-) -> tuple[list[Path], list[tuple[str, int]]]:
-    """Every text file under ``root`` (generated folders aside), and (file, example) where
-    it repeats five lines of a quote, its own quotes removed from a quoting page (Examples 1
-    and 3 share the article's class, written twice there)."""
+def repeated_quotes(root: Path, examples: Path) -> tuple[list[Path], list]:
+    """The text files under ``root`` (generated folders aside), and (file, example) where
+    one repeats five lines of a quote (a quoting page's own quotes removed)."""
     files, found = [], []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         parts = path.relative_to(root).parts[:-1]
@@ -105,22 +97,17 @@ def repeated_quotes(
 
 def test_the_articles_code_is_in_no_other_file():
     files, found = repeated_quotes(ROOT, ROOT / "examples" / "article")
-    assert len(files) >= 100 and {ROOT / "tests/conftest.py", ROOT / "conf.py"} <= set(
-        files
-    )
+    scanned = {ROOT / "conf.py", ROOT / "tests/conftest.py"}
+    assert len(files) >= 100 and scanned <= set(files)
     assert found == []
 
 
 def test_the_scan_finds_a_copied_quote(tmp_path):
     lines = article_code(2).splitlines()
     (tmp_path / "notes.md").write_text("Notes\n\n" + "\n".join(lines[3:9]) + "\n")
-    (tmp_path / "other.md").write_text(
-        "\n".join(lines[3:7]) + "\n"
-    )  # four lines: allowed
-    assert repeated_quotes(tmp_path, tmp_path) == (
-        [tmp_path / "notes.md", tmp_path / "other.md"],
-        [("notes.md", 2)],
-    )
+    (tmp_path / "other.md").write_text("\n".join(lines[3:7]) + "\n")  # four: allowed
+    files = [tmp_path / "notes.md", tmp_path / "other.md"]
+    assert repeated_quotes(tmp_path, tmp_path) == (files, [("notes.md", 2)])
 
 
 @pytest.fixture
@@ -133,16 +120,11 @@ def test_an_altered_quote_is_detected_and_fails_the_build(examples):
     page = examples / "article" / PAGES[2]
     source = page.read_text(encoding="utf-8")
     assert source.count("nn.Linear(10, 5) # Dynamic creation") == 1
-    page.write_text(
-        source.replace("nn.Linear(10, 5) # Dynamic", "nn.Linear(10, 10) # Dynamic")
-    )
+    page.write_text(source.replace("(10, 5) # Dynamic", "(10, 10) # Dynamic"))
     assert altered_quotes(examples) == [f"Example 2 ({PAGES[2]})"]
-    app = SimpleNamespace(
-        srcdir=str(examples.parent / "docs"),
-        config=SimpleNamespace(
-            sphinx_gallery_conf={"examples_dirs": "../examples", "gallery_dirs": "auto_examples"}
-        ),
-    )
+    conf = {"examples_dirs": "../examples", "gallery_dirs": "auto_examples"}
+    config = SimpleNamespace(sphinx_gallery_conf=conf)
+    app = SimpleNamespace(srcdir=str(examples.parent / "docs"), config=config)
     with pytest.raises(ExtensionError, match=r"changed where it is quoted: Example 2 "):
         check_quotes(app)
     page.write_text(source)
@@ -214,8 +196,9 @@ def test_a_traceback_on_a_page_names_files_as_a_readers_run_does(examples, monke
     example = (examples / EXAMPLE2).resolve()
     shown = markup_fixes.portable(traceback_text(example, SHAPES), example)
     frames = re.findall(r'File "(.*)", line (\d+)', shown)
-    assert frames == [
+    lines = [
         (PAGES[2], "33"),
         ("torch/nn/modules/linear.py", "134"),
         ("contextlib.py", "81"),
     ]
+    assert frames == lines

@@ -1,16 +1,8 @@
-"""What a reader takes away from an example page runs as the page shows; each example
-runs once here, besides its run in the site build.
+"""What a reader takes away from an example page runs as the page shows.
 
-* **The downloads are the page.** An example page's code blocks (no prompt in them: the
-  copy button copies them whole) are its notebook's code cells, one for one, and its
-  ``.py``'s code; a notebook holds no raw reST (a role, a label, a directive).
-* **The notebook runs as the page shows.** Every downloaded notebook runs in a Jupyter
-  kernel of this Python, in an empty folder, in a network namespace with no network
-  where one can be made (``unshare -n``), two at a time: each cell prints what the page
-  shows under its block, and only the expected crash ends in its error. So the page's
-  code, pasted, runs offline in a reader's session with the outputs the site shows. The
-  example that reads ``__file__`` (a notebook has none) runs as a script instead.
-* The docs/ pages' code runs in ``make doctest`` (``doctest_run``, tests/test_build.py).
+The page's code blocks (no prompt) are its notebook's cells and its ``.py``'s code; a
+notebook holds no raw reST. Each notebook runs offline in an empty folder, in a kernel of
+this Python: each cell prints what the page shows (one reading ``__file__``: as a script).
 """
 
 import json
@@ -42,9 +34,8 @@ nbformat.write(nb, sys.argv[1])"""
 
 
 def normalized(text: str, name: str = "") -> str:
-    """An output as compared: as a page shows it (tabs expanded, no trailing blank), no
-    blank line (a page splits outputs there), no memory address or file's folder (a
-    reader's are not the build's); a timing example's numbers and results dropped."""
+    """An output as a page shows it, without blank lines, memory addresses, files' folders
+    (a reader's are not the build's), or a timing example's numbers and results."""
     text = re.sub(r"0x[0-9a-f]{6,}", "0x…", text.expandtabs())
     text = re.sub(r'File "[^"]*/([^"/]+)"', r'File "\1"', text)
     if name.startswith(TIMED):
@@ -82,9 +73,8 @@ def ran(notebook, name: str) -> str:
             if o.output_type == "stream" and o.name == "stdout":
                 out.append(o.text)
             elif o.output_type in ("execute_result", "error"):
-                out.append(
-                    o.data["text/plain"] if "data" in o else f"{o.ename}: {o.evalue}"
-                )
+                error = f"{o.get('ename')}: {o.get('evalue')}"
+                out.append(o.data["text/plain"] if "data" in o else error)
     return normalized("\n".join(out), name)
 
 
@@ -107,10 +97,10 @@ def test_an_example_pages_code_is_its_notebooks_and_its_scripts(examples, site):
     from sphinx_gallery.py_source_parser import split_code_and_text_blocks
 
     copybutton = (site.html / "_static" / "copybutton.js").read_text(encoding="utf-8")
-    [prompt] = re.findall(
-        r"formatCopyText\(text, '([^']*)', true, true, true, true", copybutton
-    )
-    prompt = re.compile(prompt.replace("\\\\", "\\"))
+    call = r"formatCopyText\(text, '([^']*)', true, true, true, true"
+    [prompt] = [
+        re.compile(p.replace("\\\\", "\\")) for p in re.findall(call, copybutton)
+    ]
     problems, blocks = [], 0
     for page, cells, notebook, script in examples:
         nb = nbformat.read(notebook, as_version=4)
@@ -122,19 +112,16 @@ def test_an_example_pages_code_is_its_notebooks_and_its_scripts(examples, site):
             )
         if any(prompt.match(line) for c, _ in cells for line in c.splitlines()):
             problems.append(
-                f"{page.name}: a prompt (the copy button copies its lines only)"
+                f"{page.name}: a prompt (the copy button copies those lines)"
             )
         _, parts = split_code_and_text_blocks(str(script))
-        lines = [
-            re.sub(r"(?m)^# sphinx_gallery_.*\n?", "", b.content)
-            for b in parts
-            if b.type == "code"
-        ]  # configuration comments, out of the page
+        # configuration comments, out of the page
+        config = re.compile(r"(?m)^# sphinx_gallery_.*\n?")
+        lines = [config.sub("", b.content) for b in parts if b.type == "code"]
         if [c.strip() for c in lines] != code:
             problems.append(f"{script.name}: its code is not its page's")
-        problems += [
-            f"{page.name}: raw {r!r}" for c in nb.cells for r in RAW.findall(c.source)
-        ]
+        raws = [r for c in nb.cells for r in RAW.findall(c.source)]
+        problems += [f"{page.name}: raw {r!r}" for r in raws]
     assert not problems, "\n".join(problems)
     assert blocks >= 97  # the examples' code blocks before issue 19
 
@@ -149,16 +136,13 @@ def test_the_checks_find_raw_rest_and_outputs_unlike_the_page():
     ]
     assert not RAW.findall("a dict {'a': 1}, at 10:30, ``.. note::`` as text")
     cells = [["x", "1\n"], ["f()", f"0\n{TRACEBACK}\n  File ...\nE: no\n"]]
+    out = nbformat.v4.new_output
     notebook = nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_code_cell() for _ in cells]
     )
-    for cell, outputs in zip(notebook.cells, (["1\n"], ["0\n", ("E", "no")])):
-        cell.outputs = [
-            nbformat.v4.new_output("error", ename=o[0], evalue=o[1], traceback=[])
-            if isinstance(o, tuple)
-            else nbformat.v4.new_output("stream", text=o)
-            for o in outputs
-        ]
+    notebook.cells[0].outputs = [out("stream", text="1\n")]
+    error = out("error", ename="E", evalue="no", traceback=[])
+    notebook.cells[1].outputs = [out("stream", text="0\n"), error]
     assert ran(notebook, "x") == shown(cells, "x") == "1:\n1\n2:\n0\nE: no"
     assert shown(cells[:1], "x") != shown([["x", "2"]], "x")
 
@@ -175,13 +159,8 @@ def kernel(tmp_path_factory) -> Path:
 
 
 def test_every_example_runs_offline_as_its_page_shows(examples, kernel, tmp_path):
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "MPLBACKEND": "Agg",
-        "JUPYTER_PATH": str(kernel),
-        "JUPYTER_PLATFORM_DIRS": "1",
-    }
+    env = dict(PATH=os.environ["PATH"], HOME=str(tmp_path), MPLBACKEND="Agg")
+    env |= {"JUPYTER_PATH": str(kernel), "JUPYTER_PLATFORM_DIRS": "1"}
 
     def run(example) -> str:
         page, cells, notebook, script = example
@@ -189,27 +168,21 @@ def test_every_example_runs_offline_as_its_page_shows(examples, kernel, tmp_path
         (tmp_path / page.stem).mkdir()
         file = Path(shutil.copy2(script if alone else notebook, tmp_path / page.stem))
         command = [file.name] if alone else ["-c", RUN, file.name]  # in its folder
-        done = subprocess.run(
-            [*offline(), sys.executable, *command],
-            cwd=file.parent,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
+        command = [*offline(), sys.executable, *command]
+        kwargs = dict(
+            cwd=file.parent, env=env, capture_output=True, text=True, timeout=900
         )
+        done = subprocess.run(command, **kwargs)
         if alone:  # it must end well: the page shows no crash
             page_shows = normalized("\n".join(out for _, out in cells))
             printed = normalized(done.stdout) if done.returncode == 0 else done.stderr
         elif done.returncode:
             return f"{file.name} did not run: {done.stderr[-3000:]}"
         else:
-            page_shows, printed = (
-                shown(cells, file.name),
-                ran(nbformat.read(file, 4), file.name),
-            )
-        diff = unified_diff(
-            page_shows.splitlines(), printed.splitlines(), "page", "run", lineterm=""
-        )
+            page_shows = shown(cells, file.name)
+            printed = ran(nbformat.read(file, 4), file.name)
+        lines = page_shows.splitlines(), printed.splitlines()
+        diff = unified_diff(*lines, "page", "run", lineterm="")
         return "\n".join([file.name, *diff]) if page_shows != printed else ""
 
     with ThreadPoolExecutor(2) as pool:  # the machine's two cores are shared

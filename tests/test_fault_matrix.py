@@ -41,14 +41,8 @@ EXTENSIONS = {p.stem for p in (ROOT / "docs" / "_ext").iterdir()}
 
 def mini_copy(dst: Path) -> Path:
     """The configuration, extensions, one example and :data:`PAGE` (no torch matrix)."""
-    files = (
-        "conf.py",
-        "requirements.txt",
-        "docs/_ext",
-        "docs/_static",
-        "docs/_data/article.json",
-    )
-    root = copy_project(dst, files)
+    files = "conf.py requirements.txt docs/_ext docs/_static docs/_data/article.json"
+    root = copy_project(dst, files.split())
     (root / "examples").mkdir()
     shutil.copy2(ROOT / "examples" / "GALLERY_HEADER.rst", root / "examples")
     shutil.copy2(example_path(EXAMPLE), root / "examples")
@@ -80,9 +74,7 @@ def own_extensions():
         sys.modules.update(saved)
 
 
-def build(
-    root: Path, builder="html", run_examples=False, **overrides
-) -> tuple[bool, str]:
+def build(root: Path, builder="html", run_examples=False, **overrides):
     """Whether ``root`` builds clean, warnings being errors, and its log (and end error)."""
     overrides = {"nitpicky": True, "plot_gallery": str(int(run_examples)), **overrides}
     app, error = None, ""
@@ -143,9 +135,7 @@ else:
     raise AssertionError("KeyError was not raised")
 '''
 BAD_REST = '"""\nA title\n=====\n\nText.\n"""\n\nx = 1\n'
-LEDGER = (
-    "```{claims-ledger} table\n```\n\nSee {doc}"  # judged with a patched torch below
-)
+LEDGER = "```{claims-ledger} table\n```\n\nSee {doc}"  # judged with a patched torch
 INDEX, SEE = "docs/index.md", "See {doc}"
 # The mistake: the builder, the file, the text replaced (None: a new file) and its
 # replacement, and what the log must say.
@@ -225,11 +215,8 @@ def test_a_planted_mistake_fails_the_build_naming_it(
     root = mini_copy(tmp_path)
     edit(root / path, old, new)
     if new == LEDGER:  # the article's code (the evidence runs it); item access copies
-        for name in (
-            "plot_article_example2_crashes_as_written.py",
-            "plot_article_example3_backward_succeeds.py",
-        ):
-            shutil.copy2(example_path(name), root / "examples")
+        for name in ("example2_crashes_as_written", "example3_backward_succeeds"):
+            shutil.copy2(example_path(f"plot_article_{name}.py"), root / "examples")
         deepcopy = lambda d, key: copy.deepcopy(d._modules[key])  # noqa: E731
         monkeypatch.setattr(nn.ModuleDict, "__getitem__", deepcopy)
     runs = (
@@ -237,7 +224,7 @@ def test_a_planted_mistake_fails_the_build_naming_it(
         if new is NOT_RAISING
         else {}
     )
-    passed, log = build(root, builder, run_examples=new is NOT_RAISING, **runs)
+    passed, log = build(root, builder, run_examples=bool(runs), **runs)
     if builder == "doctest":
         log = (root / "build" / "doctest" / "output.txt").read_text()
     assert not passed and re.search(message, log), log[-5000:]
@@ -246,14 +233,13 @@ def test_a_planted_mistake_fails_the_build_naming_it(
 def test_a_changed_environment_reexecutes_the_examples(control, capsys):
     """sphinx-gallery's cache alone would keep outputs made by another torch, or under
     another conf.py or requirements.txt (docs/_ext/guide.py's fingerprint)."""
-    assert (
-        executed(build(control, run_examples=True)[1]) == 0
-    )  # sphinx-gallery's cache works
+    # sphinx-gallery's cache works
+    assert executed(build(control, run_examples=True)[1]) == 0
     record = control / "docs" / "auto_examples" / ".environment.json"
     for changed in ("torch", "requirements.txt", "conf.py"):
         if changed == "torch":  # as if the cached outputs were made by another torch
             record.write_text(
-                json.dumps({**json.loads(record.read_text()), "torch": "2.12"})
+                json.dumps(json.loads(record.read_text()) | {"torch": "2.12"})
             )
         else:
             edit(control / changed, "\n", "\n# changed\n")

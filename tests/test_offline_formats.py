@@ -54,7 +54,7 @@ def test_the_scan_catches_cdn_loads(tmp_path):
         '<style>@import "https://fonts.example/g.css";</style>'
     )
     (tmp_path / "b.css").write_text(
-        "@font-face { src: url('https://fonts.example/f.woff2') }"
+        "@font-face { src: url('https://x.example/f.woff2') }"
     )
     (tmp_path / "c.js").write_text('fetch("https://api.example/data")')
     assert remote_loads(tmp_path)[0] == 3 and len(remote_loads(tmp_path)[1]) == 5
@@ -106,10 +106,8 @@ def test_every_example_page_offers_its_script_and_notebook_and_a_zip_of_both(sit
     pages = sorted(site.html.glob("auto_examples/*/plot_*.html"))
     assert len(pages) == len(list(site.root.glob("examples/*/plot_*.py"))) >= 10
     for html in pages:
-        files = {
-            Path(unquote(a["href"])).name: (html.parent / unquote(a["href"])).resolve()
-            for a in soup(html).select("a.reference.download")
-        }
+        hrefs = [unquote(a["href"]) for a in soup(html).select("a.reference.download")]
+        files = {Path(h).name: (html.parent / h).resolve() for h in hrefs}
         names = [html.stem + suffix for suffix in (".ipynb", ".py")]
         assert sorted(files) == [*names, html.stem + ".zip"], files
         with zipfile.ZipFile(files[html.stem + ".zip"]) as archive:

@@ -1,8 +1,6 @@
 """find_unregistered_modules reports exactly the modules a model holds without registering.
 
-Its definition is read from its example page's source, so these tests test the code a
-reader copies.
-"""
+Its definition is read from its example page's source: the code a reader copies."""
 
 import ast
 
@@ -52,90 +50,64 @@ def lin():
     return nn.Linear(2, 2)
 
 
-SHARED, LOST = lin(), nn.Sequential(lin(), nn.ReLU())
-LOOP: list = []
+SHARED, LOST, LOOP, HIDDEN = lin(), nn.Sequential(lin(), nn.ReLU()), [], Holder()
 LOOP.append(LOOP)
-
-
-@pytest.mark.parametrize(
-    "attributes, expected",
-    [
-        ({"heads": {"a": lin(), "b": nn.ReLU()}}, ['heads["a"]', 'heads["b"]']),
-        ({"blocks": [lin(), lin()]}, ["blocks[0]", "blocks[1]"]),
-        ({"pair": (lin(), "not a module", nn.Tanh())}, ["pair[0]", "pair[2]"]),
-        ({"extras": {lin()}}, ["extras{Linear}"]),  # set members, named by type
-        (
-            {"groups": {"x": [lin(), {"deep": nn.ReLU()}], "y": []}},
-            ['groups["x"][0]', 'groups["x"][1]["deep"]'],
-        ),
-        ({"deep": [[[[nn.ReLU()]]]]}, []),  # deeper than max_depth
-        (
-            {"by_index": {0: nn.ReLU(), ("a", 1): nn.Tanh()}},
-            ["by_index[0]", "by_index[('a', 1)]"],
-        ),
-        (
-            {"encoder": nn.Sequential(lin(), Holder(heads={"a": lin()}))},
-            ['encoder.1.heads["a"]'],
-        ),
-        (
-            {
-                "names": ["a", "b"],
-                "sizes": {"a": 2},
-                "table": {"t": (1, 2)},
-                "nothing": None,
-            },
-            [],
-        ),
-        (
-            {
-                "layers": nn.ModuleDict({"s": SHARED}),
-                "cache": {"s": SHARED, "lost": lin()},
-            },
-            ['cache["lost"]'],
-        ),  # a module registered elsewhere is not reported
-        ({"first": [LOST], "second": {"again": LOST}}, ["first[0]", 'second["again"]']),
-        ({"loop": LOOP}, []),  # a container holding itself
-    ],
+HIDDEN.__dict__["hidden"] = lin()  # what object.__setattr__ would do
+REGISTERED = Holder(
+    heads=nn.ModuleDict({"a": lin()}),
+    blocks=nn.ModuleList([lin()]),
+    trunk=nn.Sequential(lin(), nn.ReLU()),
 )
-def test_reports_exactly_the_modules_held_without_registering(attributes, expected):
-    assert find_unregistered_modules(Holder(**attributes)) == expected
+REGISTERED.add_module("extra", nn.Tanh())
+REGISTERED.register_module("other", nn.Sigmoid())
+PLAIN = {
+    "names": ["a", "b"],
+    "sizes": {"a": 2},
+    "table": {"t": (1, 2)},
+    "nothing": None,
+}
+# Models and what the finder reports; torch's own modules with internal lists report none.
+MODELS = [
+    (Holder(heads={"a": lin(), "b": nn.ReLU()}), ['heads["a"]', 'heads["b"]']),
+    (Holder(blocks=[lin(), lin()]), ["blocks[0]", "blocks[1]"]),
+    (Holder(pair=(lin(), "not a module", nn.Tanh())), ["pair[0]", "pair[2]"]),
+    (Holder(extras={lin()}), ["extras{Linear}"]),  # set members, named by type
+    (
+        Holder(groups={"x": [lin(), {"deep": nn.ReLU()}], "y": []}),
+        ['groups["x"][0]', 'groups["x"][1]["deep"]'],
+    ),
+    (Holder(deep=[[[[nn.ReLU()]]]]), []),  # deeper than max_depth
+    (
+        Holder(by_index={0: nn.ReLU(), ("a", 1): nn.Tanh()}),
+        ["by_index[0]", "by_index[('a', 1)]"],
+    ),
+    (
+        Holder(encoder=nn.Sequential(lin(), Holder(heads={"a": lin()}))),
+        ['encoder.1.heads["a"]'],
+    ),
+    (Holder(**PLAIN), []),
+    # a module registered elsewhere is not reported
+    (
+        Holder(layers=nn.ModuleDict({"s": SHARED}), cache={"s": SHARED, "lost": lin()}),
+        ['cache["lost"]'],
+    ),
+    (Holder(first=[LOST], second={"again": LOST}), ["first[0]", 'second["again"]']),
+    (Holder(loop=LOOP), []),  # a container holding itself
+    (HIDDEN, ["hidden"]),  # a module bypassing setattr
+    (REGISTERED, []),  # registered every way
+    *[(m, []) for m in (nn.ModuleDict(), nn.ModuleList(), nn.Sequential(), lin())],
+    (nn.LSTM(2, 2, num_layers=2), []),
+    (nn.MultiheadAttention(4, 2), []),
+    (nn.Transformer(8, 2, 1, 1, 8, batch_first=True), []),
+]
+
+
+@pytest.mark.parametrize("model, expected", MODELS)
+def test_reports_exactly_the_modules_held_without_registering(model, expected):
+    assert "hidden" not in dict(HIDDEN.named_children())
+    assert find_unregistered_modules(model) == expected
 
 
 def test_max_depth_lets_deeper_nesting_be_searched():
     model = Holder(deep=[[[[nn.ReLU()]]]])
     assert find_unregistered_modules(model, max_depth=4) == ["deep[0][0][0][0]"]
-
-
-def test_a_module_bypassing_setattr_is_found():
-    model = Holder()
-    model.__dict__["hidden"] = lin()  # what object.__setattr__ would do
-    assert "hidden" not in dict(model.named_children())
-    assert find_unregistered_modules(model) == ["hidden"]
-
-
-def test_a_model_registering_every_way_has_none():
-    model = Holder(
-        heads=nn.ModuleDict({"a": lin()}),
-        blocks=nn.ModuleList([lin()]),
-        trunk=nn.Sequential(lin(), nn.ReLU()),
-    )
-    model.add_module("extra", nn.Tanh())
-    model.register_module("other", nn.Sigmoid())
-    assert find_unregistered_modules(model) == []
-
-
-@pytest.mark.parametrize(
-    "model",
-    [
-        nn.ModuleDict(),
-        nn.ModuleList(),
-        nn.Sequential(),
-        lin(),
-        nn.LSTM(2, 2, num_layers=2),
-        nn.MultiheadAttention(4, 2),
-        nn.Transformer(8, 2, 1, 1, 8, batch_first=True),
-    ],
-    ids=lambda model: type(model).__name__,
-)
-def test_torch_modules_with_internal_lists_have_none(model):
-    assert find_unregistered_modules(model) == []

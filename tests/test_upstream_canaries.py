@@ -1,10 +1,7 @@
-"""Canaries: each upstream bug that ``docs/_ext/markup_fixes.py`` works around is still there.
+"""Canaries: each upstream bug that ``docs/_ext/markup_fixes.py`` works around is there.
 
-A canary fails when upstream fixes the bug or changes the output the fix patches: the
-fix (and its canary) can then go. Each test names the fix it guards. The fixes whose
-canary needs a built site live with the tests of that site: the validators' canary
-page in ``test_validators.py``.
-"""
+Each fails when upstream fixes its bug (the fix can then go), and names the fix it guards.
+Canaries that need a built site are in ``test_validators.py``."""
 
 from __future__ import annotations
 
@@ -13,9 +10,9 @@ import os
 import re
 from importlib.metadata import version
 from pathlib import Path
+from types import SimpleNamespace
 
 import markup_fixes
-import pytest
 import sphinx_gallery
 import sphinx_gallery.utils
 from furo import navigation
@@ -27,28 +24,26 @@ from sphinx_gallery import _doctree_links, backreferences, directives, gen_rst
 WRITTEN_FOR = {"sphinx-gallery": "0.22.1", "furo": "2025.12.19"}
 
 
-class Translator:
-    """The part of an HTML translator that the visitors under test use."""
-
-    def __init__(self):
-        self.body: list[str] = []
-
-
 def test_the_fixes_were_written_for_the_installed_versions():
     installed = {package: version(package) for package in WRITTEN_FOR}
     assert installed == WRITTEN_FOR, "check each canary below, then update the versions"
 
 
 def test_sphinx_gallery_drops_a_linked_code_blocks_classes():
-    """Fix: ``visit_code_links_block_with_classes``."""
-    node = _doctree_links.code_links_block(lang="Python")
-    node["classes"] = ["guide-article-quote"]
-    upstream, fixed = Translator(), Translator()
-    _doctree_links.visit_code_links_block_html(upstream, node)
-    markup_fixes.visit_code_links_block_with_classes(fixed, node)
-    inside = '<div class="highlight"><pre>'
-    assert upstream.body == ['<div class="highlight-Python notranslate">' + inside]
-    assert fixed.body == ['<div class="highlight-Python notranslate guide-article-quote">' + inside]
+    """Fix: ``visit_code_links_block_with_classes`` (a block without classes unchanged)."""
+    bodies = []
+    for classes in (["guide-article-quote"], []):
+        node = _doctree_links.code_links_block(lang="Python", classes=classes)
+        upstream, fixed = SimpleNamespace(body=[]), SimpleNamespace(body=[])
+        _doctree_links.visit_code_links_block_html(upstream, node)
+        markup_fixes.visit_code_links_block_with_classes(fixed, node)
+        bodies += [upstream.body, fixed.body]
+    div, inside = (
+        '<div class="highlight-Python notranslate',
+        '"><div class="highlight"><pre>',
+    )
+    assert bodies[:2] == [[div + inside], [div + " guide-article-quote" + inside]]
+    assert bodies[2] == bodies[3] == [div + inside]
 
 
 def test_sphinx_gallery_writes_image_alt_text_unescaped():
@@ -57,17 +52,25 @@ def test_sphinx_gallery_writes_image_alt_text_unescaped():
     assert 'alt="{alt}"' in source and "escape" not in source
 
 
-def test_sphinx_gallery_thumbnails_carry_a_tooltip_attribute():
-    """Fix: ``thumbnails_without_tooltip_attribute`` (``tooltip`` to ``data-tooltip``)."""
+def test_sphinx_gallery_thumbnails_have_a_tooltip_a_tag_list_each_and_an_empty_alt():
+    """Fix: ``thumbnails_without_tooltip_attribute`` (``tooltip`` to ``data-tooltip``, the
+    first tag list only, alt text from the title)."""
     assert 'tooltip="' in backreferences.THUMBNAIL_TEMPLATE
     assert markup_fixes.TOOLTIP.search(
         '<div class="sphx-glr-thumbcontainer" tooltip="x">'
     )
-
-
-def test_sphinx_gallery_writes_a_tag_list_under_every_gallery_header():
-    """Fix: ``thumbnails_without_tooltip_attribute`` keeps the first tag list only."""
     assert markup_fixes.TAG_LIST in inspect.getsource(gen_rst)
+    card = backreferences.THUMBNAIL_TEMPLATE.format(
+        tags="",
+        intro="x",
+        thumbnail="t.png",
+        doc_name="/a/b",
+        title="It&#x27;s a finding",
+    )
+    assert "    :alt:\n\n" in card
+    source = [card]
+    markup_fixes.thumbnails_without_tooltip_attribute(None, "a/index", source)
+    assert "    :alt: It's a finding\n\n" in source[0]
 
 
 def test_furo_gives_navigation_checkboxes_a_switch_role():
@@ -76,29 +79,12 @@ def test_furo_gives_navigation_checkboxes_a_switch_role():
     assert '"role": "switch"' in source and "aria-checked" not in source
 
 
-def test_the_fixed_visitor_leaves_a_block_without_classes_as_upstream_writes_it():
-    node = _doctree_links.code_links_block(lang="python")
-    upstream, fixed = Translator(), Translator()
-    _doctree_links.visit_code_links_block_html(upstream, node)
-    markup_fixes.visit_code_links_block_with_classes(fixed, node)
-    assert fixed.body == upstream.body
-
-
-def test_sphinx_gallery_thumbnails_have_an_empty_alt_which_becomes_their_title():
-    """Fix: ``thumbnails_without_tooltip_attribute`` (alt text from the title)."""
-    card = backreferences.THUMBNAIL_TEMPLATE.format(
-        tags="", intro="x", thumbnail="t.png", doc_name="/a/b", title="It&#x27;s a finding"
-    )
-    assert "    :alt:\n\n" in card
-    source = [card]
-    markup_fixes.thumbnails_without_tooltip_attribute(None, "a/index", source)
-    assert "    :alt: It's a finding\n\n" in source[0]
-
-
 def test_sphinx_gallery_styles_that_markup_fixes_css_overrides_are_unchanged():
     """Fixes in ``docs/_static/markup-fixes.css``: the thumbnail link's hidden text, the
     traceback's background."""
-    upstream = (Path(sphinx_gallery.__file__).parent / "_static" / "sg_gallery.css").read_text()
+    upstream = (
+        Path(sphinx_gallery.__file__).parent / "_static" / "sg_gallery.css"
+    ).read_text()
     hidden = re.search(r"\.sphx-glr-thumbcontainer p a span \{([^}]*)\}", upstream)
     assert hidden and "display: none" in hidden[1]
     assert upstream.count("--sg-pytb-background: #ffe4e4;") == 2
@@ -132,11 +118,11 @@ def test_sphinx_gallery_leaves_roles_in_notebooks():
     converted = rst2md(text, {"pypandoc": False}, "", {})
     assert ":doc:`the page <other>`" in converted
     assert "`sphx_glr_auto_examples_plot_a.py`" in converted
-    plain = markup_fixes.notebook_text(converted, {"sphx_glr_auto_examples_plot_a.py": "A"})
+    plain = markup_fixes.notebook_text(
+        converted, {"sphx_glr_auto_examples_plot_a.py": "A"}
+    )
     assert plain.strip() == "See the page and *A*."
 
-
-# ---- Sphinx's single page, built from a two-page project without the fixes -----------
 
 PAGES = {
     "conf.py": 'html_theme = "basic"\nproject = "canary"\n',
@@ -146,35 +132,25 @@ PAGES = {
 }
 
 
-@pytest.fixture(scope="module")
-def plain_sphinx(tmp_path_factory) -> dict[str, Path]:
-    """The output folder of Sphinx's ``singlehtml`` builder (in process)."""
-    source = tmp_path_factory.mktemp("plain-sphinx")
+def test_sphinx_single_page_repeats_ids_doubles_anchors_links_missing_pages(tmp_path):
+    """Fixes: ``single_page_anchors`` (ids made unique; ``#document-a#label`` to ``#label``)
+    and ``single_page_without_missing_pages`` (``hasdoc`` denies genindex and search).
+    Sphinx's ``singlehtml`` builder, on a two-page project without the fixes."""
     for name, text in PAGES.items():
-        (source / name).write_text(text, encoding="utf-8")
-    built = {}
-    for builder in ("singlehtml",):
-        app = SphinxTestApp(builder, srcdir=source, freshenv=True)
-        try:
-            app.build()
-        finally:
-            app.cleanup()
-        built[builder] = Path(app.outdir)
-    return built
-
-
-def test_sphinx_single_page_repeats_ids_and_doubles_anchors(plain_sphinx):
-    """Fix: ``single_page_anchors`` (ids made unique; ``#document-a#label`` to ``#label``)."""
-    page = (plain_sphinx["singlehtml"] / "index.html").read_text(encoding="utf-8")
-    assert page.count('id="conclusion"') == 2
-    assert 'href="#document-a#a-label"' in page
-    assert markup_fixes.DOUBLE_ANCHOR.match("#document-a#a-label").groups() == ("a", "a-label")
-
-
-def test_sphinx_single_page_links_an_index_and_a_search_it_does_not_write(plain_sphinx):
-    """Fix: ``single_page_without_missing_pages`` (``hasdoc`` denies them)."""
-    folder = plain_sphinx["singlehtml"]
-    page = (folder / "index.html").read_text(encoding="utf-8")
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    app = SphinxTestApp("singlehtml", srcdir=tmp_path, freshenv=True)
+    try:
+        app.build()
+    finally:
+        app.cleanup()
+    page = (Path(app.outdir) / "index.html").read_text(encoding="utf-8")
+    assert page.count('id="conclusion"') == 2 and 'href="#document-a#a-label"' in page
+    assert markup_fixes.DOUBLE_ANCHOR.match("#document-a#a-label").groups() == (
+        "a",
+        "a-label",
+    )
     for name in ("genindex", "search"):
-        assert re.search(rf'<link rel="(index|search)" [^>]*href="{name}\.html"', page), name
-        assert not (folder / f"{name}.html").exists()
+        assert re.search(
+            rf'<link rel="(index|search)" [^>]*href="{name}\.html"', page
+        ), name
+        assert not (Path(app.outdir) / f"{name}.html").exists()
