@@ -1,69 +1,38 @@
-"""Build-time fixes for markup that upstream packages emit, so the pages validate.
+"""Fixes to what upstream packages write, each naming the bug and the version it is for.
 
-The site's HTML is checked with the Nu HTML Checker and its EPUB with EPUBCheck
-(``tests/test_validators.py``). Where the invalid markup comes from a package we do not
-maintain, it is corrected here, each fix naming its upstream cause:
+Each has a canary in ``tests/test_upstream_canaries.py`` that fails once upstream
+changes; the fix can then go. The markup, so that the pages validate (Nu, EPUBCheck):
 
-* **sphinx-gallery 0.22.1, ``directives.visit_imgsg_html``** writes a figure's ``alt``
-  text into an ``<img>`` tag without escaping it: a figure title with a quote breaks the
-  tag (the Nu checker: "Quote in attribute name"; EPUBCheck: a fatal XML error).
-* **sphinx-gallery 0.22.1, ``backreferences.THUMBNAIL_TEMPLATE``** gives each gallery
-  thumbnail a ``tooltip`` attribute, which is not HTML. It becomes ``data-tooltip`` and
-  ``guide.css`` shows it the way sphinx-gallery's stylesheet showed ``tooltip``.
-* **sphinx-gallery 0.22.1, ``backreferences.THUMBNAIL_TEMPLATE``** gives every thumbnail
-  an empty ``:alt:``, as if it were decoration; each of ours is a card that states the
-  example's finding (``verdict_cards.py``). Its alt text becomes the example's title,
-  which the template writes under the card.
-* **sphinx-gallery 0.22.1, ``gen_rst.generate_dir_rst``** writes an empty
-  ``<div id='sg-tag-list'>`` (where its script lists example tags) under every
-  gallery header: with sub-galleries the gallery index repeats that id. Only the first
-  keeps it (sphinx-gallery's script looks it up by id, once).
-* **sphinx-gallery 0.22.1, ``_doctree_links.visit_code_links_block_html``** renders an
-  example's code block (once it swapped it for a ``code_links_block`` to link names to
-  their documentation) as ``<div class="highlight-<lang> notranslate">`` without the
-  block's own classes, which it copied onto the node: a class given to a block (the
-  article's code is ``guide-article-quote``, wrapped by ``guide.css``) never reaches the
-  page. The visitor here writes them.
-* **furo 2025.12.19, ``navigation.get_navigation_tree``** marks the checkbox that opens a
-  section of the navigation with ``role="switch"`` but no ``aria-checked``, which that
-  role requires. Without the role it is a native checkbox, whose checked state browsers
-  expose to assistive technology as the reader toggles it.
-* **Sphinx 9.0 ``singlehtml``** puts every page into one document, so ids repeat (each
-  example has a "Conclusion" section), a reference to a label on another page becomes
-  ``#document-page#label`` (two ``#``; Sphinx's own ``fix_refuris`` that undid this is
-  deprecated and no longer called), and ``<link rel="index">``/``rel="search"`` point
-  to ``genindex.html`` and ``search.html``, which that builder does not write. Each is
-  rewritten to the single page's own anchors; in the navigation, which Sphinx renders
-  apart from the page, too. (Raw HTML links to ``page.html``, which neither the single
-  page nor the EPUB's ``.xhtml`` pages would have, are not fixed but avoided: the site's
-  own extensions render docutils nodes, which every builder links; tests/
-  test_offline_formats.py fails on a raw HTML link to a page.)
+* sphinx-gallery 0.22.1 ``directives.visit_imgsg_html`` writes a figure's ``alt``
+  unescaped: a title with a quote breaks the tag. Escaped here.
+* sphinx-gallery 0.22.1 ``backreferences.THUMBNAIL_TEMPLATE`` gives thumbnails a
+  ``tooltip`` attribute, which is not HTML (``data-tooltip`` here, styled by
+  ``guide.css``), and an empty ``:alt:`` (the example's title here: each card states it).
+* sphinx-gallery 0.22.1 ``gen_rst.generate_dir_rst`` repeats ``id='sg-tag-list'`` under
+  each sub-gallery's header: only the first keeps it.
+* sphinx-gallery 0.22.1 ``_doctree_links.visit_code_links_block_html`` drops a linked
+  code block's classes (the article's quote is ``guide-article-quote``): written here.
+* furo 2025.12.19 ``navigation.get_navigation_tree`` gives the navigation's checkboxes
+  ``role="switch"`` without ``aria-checked``: the role goes.
+* Sphinx 9.0 ``singlehtml`` repeats ids across pages, writes ``#document-page#label``
+  (two ``#``) and links ``genindex.html`` and ``search.html``, which it does not write:
+  ids are made unique, links point at the single page's anchors, the two links go.
 
-Two fixes are to upstream styles, in ``docs/_static/markup-fixes.css`` (added here):
+The styles, in ``docs/_static/markup-fixes.css``: sphinx-gallery 0.22.1's
+``sg_gallery.css`` hides a thumbnail link's text (no accessible name; hidden from sight
+only here), and shows tracebacks on ``#ffe4e4``, under WCAG AA's contrast for furo's
+keyword colour (lighter here).
 
-* **sphinx-gallery 0.22.1, ``sg_gallery.css``** hides the text of each thumbnail's link
-  (``display: none``): the link has no accessible name. The text is hidden from sight
-  only.
-* **sphinx-gallery 0.22.1, ``sg_gallery.css``** shows a traceback on ``#ffe4e4``, where
-  furo's keyword colour falls under WCAG AA's contrast; the light background is lighter.
+What sphinx-gallery 0.22.1 writes, fixed after it ran (``builder-inited``):
 
-Three fixes are to what sphinx-gallery writes, by the events it leaves us:
-
-* **sphinx-gallery 0.22.1, ``gen_rst.execute_code_block``** compiles an example's code
-  under the absolute path of its source, so a message that quotes the file (TorchScript's
-  errors, a traceback) names the build folder. After it wrote the pages
-  (``builder-inited``), their paths become what ``python plot_x.py`` run in its folder
-  prints: the example's base name, a package's path inside site-packages or the
-  standard library.
-* **sphinx-gallery 0.22.1, ``gen_gallery``** writes the zips of the downloads with the
-  files' modification times: after it ran (``builder-inited``), they are written again
-  with one fixed time (``guide.write_zip``), so that two builds give the same bytes.
-* **sphinx-gallery 0.22.1, ``notebook.rst2md``** keeps reST roles in a notebook's
-  Markdown (``:doc:`title <target>```, a ``:ref:``'s bare ``sphx_glr_...`` label), which
-  mean nothing in Jupyter: each becomes its text, a bare example label its title in
-  italics; the zips that hold the notebooks are written again.
+* ``gen_rst.execute_code_block`` compiles an example under its absolute path, so a
+  traceback or a TorchScript error names the build folder: the pages show the paths
+  ``python plot_x.py`` prints in the example's folder.
+* ``gen_gallery`` zips the downloads with the files' times: written again with one
+  fixed time (``guide.write_zip``), so that two builds give the same bytes.
+* ``notebook.rst2md`` leaves reST roles in a notebook's Markdown: each becomes its text,
+  a bare example label that example's title in italics.
 """
-
 from __future__ import annotations
 
 import html
