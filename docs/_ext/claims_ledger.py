@@ -1,23 +1,12 @@
 """The ``claims-ledger`` directive: the article's claims, judged while the page is read.
 
-``ledger`` (beside this module) holds the claims, their evidence and their rules;
-:func:`ledger.judge_all` judges them. A verdict that is not the recorded one fails the
-build with a ``LedgerError`` naming the claim, both verdicts and the evidence. Parts::
-
-    ```{claims-ledger} table        the stamp (which torch judged) and the table
-    ```{claims-ledger} evidence     each claim's values, its rule in words, and the
-                                    code of its evidence and rule (folded)
-    ```{claims-ledger} not-judged   the article's sentences no code can test
-    ```{claims-ledger} tools        the code of the tools the evidence uses
-
-The claims are judged once each time the page is read: Sphinx reads it again when the
-environment (a config value) or the ledger's code (a noted dependency) has changed. The
-code blocks it shows are classed ``guide-executed``: they ran as the page was read.
-"""
+Parts: ``table``, ``evidence`` (values, rule, code folded), ``not-judged``, ``tools``.
+A verdict that is not the recorded one fails the build (``LedgerError``)."""
 
 from __future__ import annotations
 
 import ast
+import html
 import inspect
 import platform
 import textwrap
@@ -31,9 +20,12 @@ from sphinx.errors import SphinxError
 from sphinx.util.docutils import SphinxDirective
 
 LEDGER = Path(__file__).resolve().parent / "ledger"
-COLUMNS = {"claim": "#", "the article says": "the article says", "verdict": "verdict",
-           "proven in": "proven in"}
+COLUMNS = (("claim", "#"), ("the article says", ""), ("verdict", ""), ("proven in", ""))
 WIDTHS = (2, 60, 8, 30)
+XREF = {"refdomain": "std", "reftype": "doc", "refexplicit": False, "refwarn": True}
+NO_QUOTES = {"support_smartquotes": False}  # the article's quotes, as it wrote them
+UNTESTED = NOT_TESTABLE.items()
+EXECUTED = "guide-executed"  # the class of a code block that ran as the page was read
 
 
 class LedgerError(SphinxError):
@@ -41,34 +33,29 @@ class LedgerError(SphinxError):
 
 
 def judged(claims=CLAIMS) -> list[dict]:
-    """:func:`ledger.judge_all`, each with its ``claim`` and ``number``; a
-    ``LedgerError`` at the first verdict that is not the claim's ``expected``."""
+    """:func:`ledger.judge_all` with ``claim`` and ``number``, or a ``LedgerError``."""
     from ledger import judge_all  # imports torch: only when the page is read
 
     every = []
     for number, (claim, j) in enumerate(zip(claims, judge_all(claims), strict=True), 1):
         if j["verdict"] != claim.expected:
+            said = f"the evidence now gives {j['verdict']!r}, the site says {claim.expected!r}"
             raise LedgerError(
-                f"claim {number} ({claim.quote!r}): the evidence now gives {j['verdict']!r}, "
-                f"the site says {claim.expected!r}; evidence: {j['evidence']}")
+                f"claim {number} ({claim.quote!r}): {said}; evidence: {j['evidence']}"
+            )
         every.append({**j, "claim": claim, "number": number})
     return every
 
 
-class details(nodes.General, nodes.Element):
-    """A folded block: ``<details>`` in HTML, its content elsewhere."""
-
-
-class summary(nodes.General, nodes.TextElement):
-    """The always-visible line of a ``details`` block."""
-
-
-def folded(title: str, *content: nodes.Node) -> details:
-    return details("", summary(text=title), *content, classes=["claims-code"])
+def folded(title: str, *content: nodes.Node) -> list[nodes.Node]:
+    """``<details>`` in HTML (and EPUB), its content alone elsewhere."""
+    summary = f'<details class="claims-code"><summary>{html.escape(title)}</summary>'
+    tags = [nodes.raw("", tag, format="html") for tag in (summary, "</details>")]
+    return [tags[0], *content, tags[1]]
 
 
 def python(code: str) -> nodes.literal_block:
-    return nodes.literal_block(code, code, language="python", classes=["guide-executed"])
+    return nodes.literal_block(code, code, language="python", classes=[EXECUTED])
 
 
 def source(function) -> str:
@@ -86,9 +73,14 @@ def evidence_code(function, module) -> str:
     return "\n\n".join(map(source, found))
 
 
-def para(*parts, **attributes) -> nodes.paragraph:
-    return nodes.paragraph("", "", *[nodes.Text(p) if isinstance(p, str) else p
-                                     for p in parts], **attributes)
+def para(*parts) -> nodes.paragraph:
+    parts = [nodes.Text(p) if isinstance(p, str) else p for p in parts]
+    return nodes.paragraph("", "", *parts)
+
+
+def bullets(items, **attributes) -> nodes.bullet_list:
+    items = [nodes.list_item("", item) for item in items]
+    return nodes.bullet_list("", *items, **attributes, **NO_QUOTES)
 
 
 class ClaimsLedger(SphinxDirective):
@@ -97,18 +89,18 @@ class ClaimsLedger(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         part = self.arguments[0]
         if part == "not-judged":
-            items = nodes.bullet_list(classes=["claims-not-judged"], support_smartquotes=False)
-            items += [nodes.list_item("", para(f"“{opening} …”: ", nodes.emphasis(text=why)))
-                      for opening, why in NOT_TESTABLE.items()]
-            return [items]
+            items = [
+                para(f"“{o} …”: ", nodes.emphasis(text=why)) for o, why in UNTESTED
+            ]
+            return [bullets(items, classes=["claims-not-judged"])]
         if part == "tools":
             from ledger import tools
 
             code = inspect.getsource(tools).split("annotations\n", 1)[1].lstrip()
-            return [folded("The tools' code", python(code))]
+            return folded("The tools' code", python(code))
         if part not in ("table", "evidence"):
-            raise self.error(f"claims-ledger: {part!r} is none of table, evidence, "
-                             "not-judged, tools")
+            parts = "table, evidence, not-judged, tools"
+            raise self.error(f"claims-ledger: {part!r} is none of {parts}")
         for path in sorted(LEDGER.glob("*.py")):  # read again when the ledger changes
             self.env.note_dependency(str(path))
         every = self.env.temp_data.get("claims-ledger") or judged()
@@ -120,77 +112,71 @@ class ClaimsLedger(SphinxDirective):
 
         counts = Counter(j["verdict"] for j in every)
         count = ", ".join(f"{counts[v]} {v}" for v in ("false", "misleading", "true"))
-        stamp = para("Verdicts computed at build time by torch ",
-                     nodes.literal(text=torch.__version__), " on Python ",
-                     nodes.literal(text=platform.python_version()), ", CPU. ",
-                     nodes.strong(text=f"{len(every)} claims: {count}"),
-                     classes=["guide-stamp"])
+        torch_version = nodes.literal(text=torch.__version__)
+        python_version = nodes.literal(text=platform.python_version())
+        stamp = para("Verdicts computed at build time by torch ", torch_version)
+        stamp += [nodes.Text(" on Python "), python_version, nodes.Text(", CPU. ")]
+        stamp += nodes.strong(text=f"{len(every)} claims: {count}")
+        stamp["classes"] = ["guide-stamp"]
         # No title: Sphinx gives a titled table an id, which furo 2025.12.19 copies
         # onto the wrapper it puts around every table (a duplicate id).
-        group = nodes.tgroup(cols=len(WIDTHS))
-        group += [nodes.colspec(colwidth=width) for width in WIDTHS]
-        group += nodes.thead("", nodes.row("", *[nodes.entry("", para(h))
-                                                 for h in COLUMNS.values()]))
-        group += nodes.tbody("", *map(self.row, every))
-        table = nodes.table("", group, classes=["claims-ledger"], support_smartquotes=False)
-        return [stamp, table]
+        group = nodes.tgroup("", *[nodes.colspec(colwidth=w) for w in WIDTHS], cols=4)
+        head = nodes.row("", *[nodes.entry("", para(h or c)) for c, h in COLUMNS])
+        group += [nodes.thead("", head), nodes.tbody("", *map(self.row, every))]
+        return [stamp, nodes.table("", group, classes=["claims-ledger"], **NO_QUOTES)]
 
     def row(self, j) -> nodes.row:
-        claim, n, evidence = j["claim"], j["number"], f"evidence-{j['number']}"
+        claim, n, verdict = j["claim"], j["number"], j["verdict"]
         said = para(f"“{claim.quote}”")
         if claim.where:
-            said += [nodes.Text(" "), nodes.inline(text=f"({claim.where})",
-                                                   classes=["claim-where"])]
-        proof = nodes.reference("", "evidence below", refid=evidence)
+            where = nodes.inline(text=f"({claim.where})", classes=["claim-where"])
+            said += [nodes.Text(" "), where]
+        proof = nodes.reference("", "evidence below", refid=f"evidence-{n}")
         if claim.proven_in:
-            proof = addnodes.pending_xref(
-                "", nodes.inline("", claim.proven_in, classes=["xref", "std", "std-doc"]),
-                refdomain="std", reftype="doc", reftarget="/" + claim.proven_in,
-                refexplicit=False, refwarn=True, refdoc=self.env.docname)
-        verdict = para(nodes.reference("", j["verdict"], refid=evidence))
-        cells = (para(str(n)), said, verdict, para(proof))
+            title = nodes.inline(
+                "", claim.proven_in, classes=["xref", "std", "std-doc"]
+            )
+            target = {"reftarget": "/" + claim.proven_in, "refdoc": self.env.docname}
+            proof = addnodes.pending_xref("", title, **XREF, **target)
+        link = nodes.reference("", verdict, refid=f"evidence-{n}")
+        cells = (para(str(n)), said, para(link), para(proof))
         row = nodes.row(ids=[f"claim-{n}"])
-        for label, cell in zip(COLUMNS, cells, strict=True):
-            classes = ["ledger-" + label.replace(" ", "-")]
-            row += nodes.entry("", cell, classes=classes + (
-                [f"verdict-{j['verdict']}"] if label == "verdict" else []))
+        for (column, _), cell in zip(COLUMNS, cells, strict=True):
+            classes = ["ledger-" + column.replace(" ", "-")]
+            classes += [f"verdict-{verdict}"] if column == "verdict" else []
+            row += nodes.entry("", cell, classes=classes)
         return row
 
     def evidence(self, every) -> nodes.container:
         from ledger import evidence
 
-        entries = nodes.container(classes=["claims-evidence"], support_smartquotes=False)
+        entries = nodes.container(classes=["claims-evidence"], **NO_QUOTES)
         for j in every:
-            claim, n = j["claim"], j["number"]
-            items = nodes.bullet_list()
-            items += [nodes.list_item("", para(f"also: “{also}”")) for also in claim.also]
-            items += [nodes.list_item("", para(f"{evidence.LABELS[key]}: ",
-                                               nodes.strong(text=str(value))))
-                      for key, value in j["evidence"].items()]
+            claim, n, verdict = j["claim"], j["number"], j["verdict"]
+            number = nodes.reference("", f"{n}.", refid=f"claim-{n}")
+            verdict = nodes.inline(text=verdict, classes=[f"verdict-{verdict}"])
+            items = [para(f"also: “{also}”") for also in claim.also]
+            for key, value in j["evidence"].items():
+                items.append(
+                    para(f"{evidence.label(key)}: ", nodes.strong(text=str(value)))
+                )
             code = evidence_code(getattr(evidence, claim.key), evidence)
-            entries += nodes.container(
-                "",
-                para(nodes.reference("", f"{n}.", refid=f"claim-{n}"), f" “{claim.quote}” ",
-                     nodes.inline(text=j["verdict"], classes=[f"verdict-{j['verdict']}"])),
-                items,
-                para(nodes.emphasis(text="Rule: "), claim.words),
-                folded("The code behind this verdict",
-                       para("The values above come from:"), python(code),
-                       para("The rule reads them (true, false and misleading are the "
-                            "verdicts):"), python(claim.code)),
-                ids=[f"evidence-{n}"], classes=["claim-evidence"])
+            entry = nodes.container(ids=[f"evidence-{n}"], classes=["claim-evidence"])
+            entry += [para(number, f" “{claim.quote}” ", verdict), bullets(items)]
+            entry += para(nodes.emphasis(text="Rule: "), claim.words)
+            entry += folded(
+                "The code behind this verdict",
+                para("The values above come from:"),
+                python(code),
+                para(
+                    "The rule reads them (true, false and misleading are the verdicts):"
+                ),
+                python(claim.code),
+            )
+            entries += entry
         return entries
-
-
-def html(tag: str) -> tuple:
-    """The HTML visitors of a node written as ``<tag>``."""
-    return (lambda self, node: self.body.append(self.starttag(node, tag, "")),
-            lambda self, node: self.body.append(f"</{tag}>\n"))
 
 
 def setup(app):
     app.add_directive("claims-ledger", ClaimsLedger)
-    content_only = dict.fromkeys(("latex", "text", "man", "texinfo"), (lambda *_: None, None))
-    for node, tag in ((details, "details"), (summary, "summary")):
-        app.add_node(node, html=html(tag), **content_only)
-    return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "3", "parallel_read_safe": True, "parallel_write_safe": True}

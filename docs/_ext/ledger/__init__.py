@@ -1,21 +1,12 @@
-"""The claims ledger: the article's claims, the evidence that judges them, the rules.
-
-``claims`` holds the records (each claim's words, where the article makes it, the
-verdict we expect and its rule), ``evidence`` one function per claim that computes
-plain values (and ``LABELS``, their words), ``tools`` what the evidence runs the
-article's code with. :func:`judge_all` judges every claim with the installed torch;
-the site (``docs/_ext/claims_ledger.py``) and the torch-version matrix
-(``.ci/matrix.py``) both call it. Nothing here imports Sphinx.
-"""
+"""The claims ledger: ``claims``, their ``evidence`` and the ``tools`` it uses. Used by
+the site (``claims_ledger.py``) and ``.ci/matrix.py``; nothing here imports Sphinx."""
 
 from __future__ import annotations
 
 from ledger.claims import CLAIMS
 
 def judge_all(claims=CLAIMS) -> list[dict]:
-    """Each claim's ``quote``, its ``evidence`` values and the ``verdict`` its rule
-    gives on them, in order; "no verdict (<error>)" where the evidence raised (an
-    older torch may lack an API)."""
+    """Each claim's ``quote``, ``evidence`` and ``verdict`` ("no verdict (...)")."""
     from ledger import evidence  # imports torch
 
     judged = []

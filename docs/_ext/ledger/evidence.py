@@ -1,9 +1,5 @@
-"""The ledger's evidence: for each claim, a function of the same name.
-
-Each returns a dict of plain values, which ``LABELS`` (below) puts in words.
-Everything runs on CPU, in float32, with the seeds written here, while the
-site is built.
-"""
+"""For each claim, a function of its name that returns plain values (in words:
+``label``, below). All on CPU, in float32, with the seeds written here."""
 
 from __future__ import annotations
 
@@ -14,22 +10,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ledger.article import article_code
 from ledger.tools import (
     PlainDictModel,
     adam_steps,
+    article_code,
     article_input,
     count_calls,
+    example,
     grads,
     graph_nodes,
     is_in,
     leaf_variables,
     raises,
-    run,
 )
-
-# --- What ModuleDict is and does -------------------------------------------
-
 
 def module_container():
     md = nn.ModuleDict({"a": nn.Linear(2, 2)})
@@ -46,12 +39,13 @@ def inherits_module():
 
 
 def participates_in_graph():
-    ns, plain = run(article_code(1)), PlainDictModel()
+    ns, plain = example(1), PlainDictModel()
     leaves, nodes = leaf_variables(ns["loss"]), graph_nodes(ns["loss"])
     plain_leaves = leaf_variables(plain(torch.randn(1, 10)).mean())
     hidden = [p for m in plain.layers.values() for p in m.parameters()]
     held = [getattr(n, "variable", n) for n in nodes]  # a node, or its leaf
     layers = ns["model"].layers.parameters()
+    plain_in_graph = sum(is_in(p, plain_leaves) for p in hidden)
     return {
         "graph_nodes": len(nodes),
         "modules_among_graph_nodes":
@@ -60,13 +54,12 @@ def participates_in_graph():
         "moduledict_parameters_that_are_leaves":
             sum(is_in(p, leaves) for p in layers),
         "plain_dict_parameters": len(hidden),
-        "plain_dict_parameters_that_are_leaves":
-            sum(is_in(p, plain_leaves) for p in hidden),
+        "plain_dict_parameters_that_are_leaves": plain_in_graph,
     }
 
 
 def item_access_breaks_graph():
-    gs = grads(run(article_code(1))["model"])
+    gs = grads(example(1)["model"])
     return {
         "parameters": len(gs),
         "parameters_with_a_gradient": sum(g is not None for g in gs),
@@ -76,11 +69,11 @@ def item_access_breaks_graph():
 
 def underlying_dictionary():
     md = nn.ModuleDict({"key": nn.Linear(2, 2)})
-    with count_calls(nn.ModuleDict, "__getitem__") as calls:
+    with count_calls(nn.ModuleDict, "__getitem__") as counted:
         found = md["key"]
     return {
         "is_dict_instance": isinstance(md, dict),
-        "moduledict_getitem_calls": len(calls),
+        "moduledict_getitem_calls": len(counted),
         "same_module_as_attribute_access":
             found is md.key is md._modules["key"],
     }
@@ -98,7 +91,7 @@ def maintains_structure():
 
     kept = []
     for lookup in (getattr, lambda md, k: md[k]):  # attribute, then item
-        model = run(article_code(1))["model"]
+        model = example(1)["model"]
         before = structure(model)
         x = lookup(model.layers, "layer1")(torch.randn(3, 10))
         lookup(model.layers, "layer2")(x).sum().backward()
@@ -110,18 +103,19 @@ def maintains_structure():
 
 
 def optimizer_efficiency():
-    trained = [adam_steps(run(article_code(n))["MyModel"]) for n in (1, 3)]
+    trained = [adam_steps(example(n)["MyModel"]) for n in (1, 3)]
+    equal = sum(map(torch.equal, *trained))
     return {
         "adam_steps": 20,
         "parameters": len(trained[0]),
-        "parameters_bit_equal_after_training": sum(map(torch.equal, *trained)),
+        "parameters_bit_equal_after_training": equal,
     }
 
 
 def gradient_tracking():
     results = []
     for lookup in (lambda md, k: md[k], getattr):
-        md = run(article_code(1))["model"].layers
+        md = example(1)["model"].layers
         md.zero_grad()
         x = lookup(md, "layer1")(torch.ones(1, 10))
         lookup(md, "layer2")(x).mean().backward()
@@ -145,16 +139,15 @@ def attribute_cumbersome():
 
 
 def iteration_varying_numbers():
-    # The class is defined before Example 2 crashes.
-    DynamicModel = run(article_code(2))["DynamicModel"]
+    DynamicModel = example(2)["DynamicModel"]  # defined before it crashes
     models = [DynamicModel(n) for n in range(1, 7)]
     x = torch.randn(1, 10)
+    every = all(len(m.layers.items()) == n for n, m in enumerate(models, 1))
+    runs = sum(not raises(RuntimeError, m, x) for m in models)
     return {
         "depths_tried": 6,
-        "items_yields_every_layer":
-            all(len(m.layers.items()) == n for n, m in enumerate(models, 1)),
-        "depths_whose_forward_runs":
-            sum(not raises(RuntimeError, m, x) for m in models),
+        "items_yields_every_layer": every,
+        "depths_whose_forward_runs": runs,
     }
 
 
@@ -170,19 +163,19 @@ def iteration_branching():
             raise KeyError(branch)
         return x
 
+    same = torch.equal(by_iteration("dog"), heads["dog"](x))
+    checked = raises(KeyError, by_iteration, "dgo", True)
     return {
-        "same_result_for_a_known_branch":
-            torch.equal(by_iteration("dog"), heads["dog"](x)),
+        "same_result_for_a_known_branch": same,
         "iteration_flags_unknown_branch": by_iteration("dgo") is not x,
-        "checked_iteration_flags_unknown_branch":
-            raises(KeyError, by_iteration, "dgo", True),
+        "checked_iteration_flags_unknown_branch": checked,
         "item_access_raises_on_unknown_branch":
             raises(KeyError, heads.__getitem__, "dgo"),
     }
 
 
 def backward_runtime_error():
-    ns = run(article_code(3))
+    ns = example(3)
     return {
         "characters_printed_by_except_branch": len(ns["printed"]),
         "error_raised": type(ns["error"]).__name__ if ns["error"] else "none",
@@ -207,15 +200,15 @@ def unused_parameters_error():
 
 
 def prevents_updates():
-    model = run(article_code(3))["model"]
+    model = example(3)["model"]
     before = [p.detach().clone() for p in model.parameters()]
     torch.optim.SGD(model.parameters(), lr=0.1).step()
     after = model.parameters()
+    changed = sum(not torch.equal(b, p) for b, p in zip(before, after))
     return {
         "parameters": len(before),
         "nonzero_gradients": sum(bool(g.abs().sum()) for g in grads(model)),
-        "parameters_changed_by_one_step":
-            sum(not torch.equal(b, p) for b, p in zip(before, after)),
+        "parameters_changed_by_one_step": changed,
     }
 
 
@@ -234,13 +227,10 @@ def parameter_sharing():
     }
 
 
-# --- The article's three examples ------------------------------------------
-
-
 def _examples_1_and_3():
     results = []
     for n in (1, 3):  # same seed: same weights, same torch.randn input
-        ns = run(article_code(n))
+        ns = example(n)
         results.append([ns["output"], *grads(ns["model"])])
     equal = sum(map(torch.equal, *results))
     return {"tensors_compared": 5, "tensors_bit_equal": equal}
@@ -252,21 +242,20 @@ def silent_issues():
     model(torch.randn(1, 10)).mean().backward()  # runs without any error
     seen = sum(len(list(m.parameters())) for m in model.layers.values())
     return {
-        "indexing_styles_differ_in_a_tensor":
-            same["tensors_bit_equal"] < same["tensors_compared"],
+        "indexing_styles_differ_in_a_tensor": same["tensors_bit_equal"] < 5,
         "parameters_a_plain_dict_hides": seen - len(list(model.parameters())),
     }
 
 
 def _getitem_calls(n):
-    model = run(article_code(n))["model"]
+    model = example(n)["model"]
     with count_calls(nn.ModuleDict, "__getitem__") as calls:
         model(torch.randn(1, 10))
     return len(calls)
 
 
 def example1_attribute_access():
-    model = run(article_code(1))["model"]
+    model = example(1)["model"]
     with count_calls(nn.ModuleDict, "__getattr__") as attrs:
         model(torch.randn(1, 10))
         in_forward = len(attrs)
@@ -275,16 +264,16 @@ def example1_attribute_access():
     tree = ast.parse(article_code(1))
     defs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
     forward = next(d for d in defs if d.name == "forward")
+    subscripts = sum(isinstance(n, ast.Subscript) for n in ast.walk(forward))
     return {
-        "subscripts_in_forward_source":
-            sum(isinstance(n, ast.Subscript) for n in ast.walk(forward)),
+        "subscripts_in_forward_source": subscripts,
         "getitem_calls_per_forward": _getitem_calls(1),
         "getattr_calls_per_forward": in_forward,
     }
 
 
 def example1_gradients_correct():
-    ns = run(article_code(1))
+    ns = example(1)
     x, model = article_input(ns), ns["model"]
     copies = [p.detach().clone().requires_grad_() for p in model.parameters()]
     w1, b1, w2, b2 = copies
@@ -306,33 +295,26 @@ def example1_gradients_correct():
     }
 
 
-def _items_count(DynamicModel, n):
-    return len(list(DynamicModel(n).layers.items()))
-
-
 def items_flexible():
     names = [f"layer{i + 1}" for i in range(12)]
     md = nn.ModuleDict({name: nn.Identity() for name in names})
     keys = [k for k, _ in md.items()]
-    DynamicModel = run(article_code(2))["DynamicModel"]
+    every = iteration_varying_numbers()["items_yields_every_layer"]
     return {
-        "items_yields_every_layer":
-            all(_items_count(DynamicModel, n) == n for n in range(1, 7)),
+        "items_yields_every_layer": every,
         "items_in_insertion_order": keys == names,
         "insertion_order_is_sorted_order": keys == sorted(keys),
     }
 
 
 def example2_gradients_correct():
-    ns = run(article_code(2))
-    return {
-        "error_raised": type(ns["error"]).__name__,
-        "backward_reached": "loss" in ns,
-    }
+    ns = example(2)
+    error = type(ns["error"]).__name__
+    return {"error_raised": error, "backward_reached": "loss" in ns}
 
 
 def layers_during_training():
-    model = run(article_code(2))["DynamicModel"](1)
+    model = example(2)["DynamicModel"](1)
     optimizer = torch.optim.Adam(model.parameters())
     model.to(torch.float64)
     model.layers["layer2"] = new = nn.Linear(5, 5)  # added during training
@@ -362,35 +344,29 @@ def example3_incorrect():
 
 
 def executes_without_errors():
-    ns = run(article_code(3))
-    return {
-        "ran_to_the_end": ns["error"] is None,
-        "output_shape": tuple(ns["output"].shape),
-    }
+    ns = example(3)
+    shape = tuple(ns["output"].shape)
+    return {"ran_to_the_end": ns["error"] is None, "output_shape": shape}
 
 
 def backward_likely_fails():
-    runs = [run(article_code(3), seed) for seed in range(10)]
-    raised = sum(bool(r["printed"]) for r in runs)
-    return {"runs": len(runs), "runs_whose_backward_raised": raised}
+    raised = sum(bool(example(3, seed)["printed"]) for seed in range(10))
+    return {"runs": 10, "runs_whose_backward_raised": raised}
 
 
-def backward_twice():
-    """Backward through a graph the first backward freed."""
+def backward_twice():  # through a graph the first backward freed
     loss = (nn.Linear(2, 1)(torch.ones(1, 2)) ** 2).sum()
     loss.backward()
     loss.backward()
 
 
-def loss_without_grad():
-    """Backward from a loss computed under torch.no_grad()."""
+def loss_without_grad():  # from a loss computed under torch.no_grad()
     with torch.no_grad():
         loss = nn.Linear(2, 1)(torch.ones(1, 2)).sum()
     loss.backward()
 
 
-def inplace_after_save():
-    """Backward after an in-place change to a tensor autograd saved."""
+def inplace_after_save():  # after an in-place change to a saved tensor
     y = torch.sigmoid(nn.Linear(2, 2)(torch.ones(1, 2)))  # sigmoid saves y
     y.add_(1)
     y.sum().backward()
@@ -404,90 +380,42 @@ def clear_indicator():
         except RuntimeError as error:
             messages.append(str(error))
     words = ("index", "ModuleDict", "getitem")
-    ex3 = run(article_code(3))
+    naming = sum(any(w in m for w in words) for m in messages)
+    ex3 = example(3)
     return {
         "example3_raised": ex3["error"] is not None or bool(ex3["printed"]),
         "real_backward_errors_raised": len(messages),
-        "backward_errors_naming_indexing":
-            sum(any(w in m for w in words) for m in messages),
+        "backward_errors_naming_indexing": naming,
     }
 
 
 def whole_module_affected():
     return _examples_1_and_3()
-LABELS = {
-    "is_dict_instance": "isinstance(md, dict)",
-    "accepts_a_tensor_as_value": "md['t'] = torch.ones(1) succeeds",
-    "parameters_of_its_module": "parameters of the nn.Linear(2, 2) it holds",
-    "is_module_subclass": "issubclass(nn.ModuleDict, nn.Module)",
-    "graph_nodes": "Example 1: nodes of the autograd graph behind its loss",
-    "modules_among_graph_nodes": "of which modules (or nodes holding a module)",
-    "moduledict_parameters": "Example 1: parameters",
-    "moduledict_parameters_that_are_leaves":
-        "of which the .variable of an AccumulateGrad node reached from the loss",
-    "plain_dict_parameters": "the same layers in a plain dict: parameters",
-    "plain_dict_parameters_that_are_leaves": "of which graph leaves, without any ModuleDict",
-    "parameters": "parameters",
-    "parameters_with_a_gradient": "parameters with a gradient after Example 1's backward",
-    "nonzero_gradients": "gradients that are not all zero",
-    "moduledict_getitem_calls": "calls to ModuleDict.__getitem__ made by md['key']",
+
+
+LABELS = {  # for the values whose names do not say enough; the others read as names
     "same_module_as_attribute_access": "md['key'] is md.key is md._modules['key']",
     "moduledict_getattr_is_module_getattr": "nn.ModuleDict.__getattr__ is nn.Module.__getattr__",
-    "attribute_access_keeps_structure":
-        "md.layer1 / md.layer2 plus backward: module names, state_dict keys, parameters unchanged",
-    "item_access_keeps_structure": "the same with md['layer1'] / md['layer2']",
     "adam_steps": "Adam steps, Example 1 and Example 3, same seed and data",
-    "parameters_bit_equal_after_training": "parameters bit-for-bit equal after training",
-    "same_module": "md['layer1'] is md.layer1",
-    "gradients_bit_equal": "gradients through item and attribute access bit-for-bit equal",
     "keys": "keys: layer1, layer-2, 3, 'layer 4' (all accepted)",
-    "keys_reachable_by_attribute_syntax": "keys that md.<key> written in code reaches",
     "depths_tried": "Example 2's DynamicModel built with 1 to 6 layers",
-    "items_yields_every_layer": "items() yields every layer, at each of 1 to 6 layers",
-    "depths_whose_forward_runs": "depths whose forward runs (the others raise RuntimeError)",
-    "same_result_for_a_known_branch": "branch 'dog' by iteration equals heads['dog'](x)",
-    "checked_iteration_flags_unknown_branch":
-        "a loop over heads.items() that raises KeyError itself flags 'dgo'",
-    "iteration_flags_unknown_branch":
-        "iterating for the misspelt branch 'dgo' returns something other than the input",
-    "item_access_raises_on_unknown_branch": "heads['dgo'] raises KeyError",
-    "characters_printed_by_except_branch": "characters printed by Example 3's except branch",
-    "error_raised": "exception that stopped the article's code",
     "backward_raises_for_an_unused_parameter":
-        "loss.backward() raises when a ModuleDict layer is unused (one process, no DDP)",
-    "unused_grad_stays_none": "the unused layer's weight.grad stays None",
+        "backward() raises for an unused ModuleDict layer (one process, no DDP)",
     "autograd_grad_raises_when_asked_for_it":
         "torch.autograd.grad(loss, unused.weight) raises RuntimeError",
-    "parameters_changed_by_one_step": "parameters changed by one SGD step after Example 3",
-    "one_module_under_two_keys_warns": "warnings when one module is stored under two keys",
     "parameters_listed_for_two_keys": "parameters listed then (4 if they were separate)",
     "indexing_created_sharing":
-        "md['a'], md.b, getattr, values(), items() on separate modules return shared ones",
-    "indexing_styles_differ_in_a_tensor": "Example 1 and 3 differ in output or a gradient",
-    "parameters_a_plain_dict_hides": "parameters a plain dict hides from model.parameters()",
-    "subscripts_in_forward_source": "self.layers[...] subscripts in Example 1's forward",
-    "getitem_calls_per_forward": "ModuleDict.__getitem__ calls per forward of Example 1",
-    "getattr_calls_per_forward": "ModuleDict.__getattr__ calls per forward of Example 1",
-    "gradcheck_float64": "torch.autograd.gradcheck of Example 1's forward, float64",
+        "md['a'], md.b, getattr, values(), items() make separate modules shared",
     "gradients_equal_to_reference":
-        "gradients bit-for-bit equal to F.linear + torch.autograd.grad on the same weights",
-    "items_in_insertion_order": "items() follows insertion order (12 layers)",
-    "insertion_order_is_sorted_order": "that order is sorted order",
-    "backward_reached": "Example 2 reaches loss.backward()",
-    "forward_uses_new_layer": "a layer added after the optimizer runs in forward, gets a grad",
-    "new_layer_in_optimizer": "its parameters are in the optimizer",
-    "new_layer_changed_by_step": "optimizer.step() changes it",
+        "gradients bit-equal to F.linear + torch.autograd.grad, same weights",
     "new_layer_dtype_before_a_second_to":
-        "its dtype after an earlier model.to(float64): a later layer gets the default",
-    "getitem_calls_example1": "ModuleDict.__getitem__ calls per forward, Example 1",
-    "getitem_calls_example3": "the same, Example 3",
+        "its dtype after an earlier model.to(float64) (a later layer's default)",
     "tensors_compared": "tensors compared: output and 4 gradients, same seed",
-    "tensors_bit_equal": "of which bit-for-bit equal",
-    "ran_to_the_end": "Example 3 runs to its last line",
-    "output_shape": "output shape",
     "runs": "runs of Example 3, seeds 0 to 9",
-    "runs_whose_backward_raised": "runs whose backward raised",
-    "example3_raised": "Example 3 raised a RuntimeError",
-    "real_backward_errors_raised": "real RuntimeErrors in backward, raised below",
     "backward_errors_naming_indexing": "of which mention index, ModuleDict or getitem",
 }
+
+
+def label(key: str) -> str:
+    """The words for the value ``key``."""
+    return LABELS.get(key) or key.replace("_", " ").replace("moduledict", "ModuleDict")

@@ -6,12 +6,12 @@ import io
 from contextlib import contextmanager, redirect_stdout
 
 import torch
+from article_quote import article_code  # the article's examples, as quoted
 from torch import nn
 
 def run(code: str, seed: int = 0) -> dict:
-    """Run ``code`` after ``torch.manual_seed(seed)``; return its namespace,
-    with ``printed`` (what it printed) and ``error`` (what stopped it, or
-    None). Names defined before an error stay in the namespace."""
+    """Run ``code`` after ``torch.manual_seed(seed)``: its namespace, with
+    ``printed`` and ``error`` (what stopped it, or None)."""
     torch.manual_seed(seed)
     namespace, printed = {"error": None}, io.StringIO()
     with redirect_stdout(printed):
@@ -20,6 +20,10 @@ def run(code: str, seed: int = 0) -> dict:
         except Exception as error:  # kept for the evidence to judge
             namespace["error"] = error
     return {**namespace, "printed": printed.getvalue()}
+
+
+def example(n: int, seed: int = 0) -> dict:  # run the article's Example n
+    return run(article_code(n), seed)
 
 
 def raises(error: type, function, *args) -> bool:
@@ -53,10 +57,7 @@ def count_calls(cls: type, name: str):
     try:
         yield calls
     finally:
-        if own:
-            setattr(cls, name, original)
-        else:
-            delattr(cls, name)
+        setattr(cls, name, original) if own else delattr(cls, name)
 
 
 def grads(model: nn.Module) -> list:
@@ -65,8 +66,7 @@ def grads(model: nn.Module) -> list:
 
 
 def adam_steps(model_class: type, steps: int = 20, seed: int = 0) -> list:
-    """Copies of the parameters of a fresh ``model_class()`` trained for
-    ``steps`` Adam steps on fixed data."""
+    """The parameters of a ``model_class()`` after ``steps`` Adam steps."""
     torch.manual_seed(seed)
     model = model_class()
     x, target = torch.randn(16, 10), torch.randn(16, 2)
@@ -84,8 +84,7 @@ def is_in(tensor, tensors) -> bool:
 
 
 def graph_nodes(tensor) -> list:
-    """Every node of the autograd graph that ``tensor.backward()`` walks,
-    from ``tensor.grad_fn`` through ``next_functions``."""
+    """The nodes that ``tensor.backward()`` walks, through next_functions."""
     nodes = [tensor.grad_fn]
     for node in nodes:  # the list grows while we walk it
         for child, _ in node.next_functions:
@@ -95,8 +94,7 @@ def graph_nodes(tensor) -> list:
 
 
 def leaf_variables(tensor) -> list:
-    """The tensors that ``tensor.backward()`` gives a gradient: a leaf's
-    node (``AccumulateGrad``) holds it as ``.variable``."""
+    """The tensors that ``tensor.backward()`` gives a gradient."""
     return [n.variable for n in graph_nodes(tensor) if hasattr(n, "variable")]
 
 
