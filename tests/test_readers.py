@@ -81,12 +81,9 @@ def open_page(chromium, site, rel: str, width="desktop", **context):
 
 
 def axe_problems(axe, page) -> list[str]:
-    found = axe.run(page).response["violations"]
-    serious = [v for v in found if v["impact"] in ("serious", "critical")]
-    return [
-        f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']][:5]}"
-        for v in serious
-    ]
+    return [f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']][:5]}"
+            for v in axe.run(page).response["violations"]
+            if v["impact"] in ("serious", "critical")]
 
 
 def dark_problems(dark: dict) -> list[str]:
@@ -99,14 +96,10 @@ def copy_problems(page, html: Path) -> tuple[int, list[str]]:
     """What each copy button copied that is not its doctest block's code (no prompt)."""
     blocks = [pre.get_text() for pre in soup(html).select("div.guide-doctest pre")]
     copies = page.evaluate(COPY, "div.guide-doctest button.copybtn")
+    code = ["\n".join(e.source for e in doctest.DocTestParser().get_examples(b)) for b in blocks]
     lines = lambda text: [line for line in text.splitlines() if line.strip()]  # noqa: E731
-    code = [
-        "\n".join(e.source for e in doctest.DocTestParser().get_examples(b))
-        for b in blocks
-    ]
-    return len(copies), [
-        f"copied {c}" for c, b in zip(copies, code) if lines(c) != lines(b)
-    ]
+    wrong = [f"copied {c}" for c, b in zip(copies, code) if lines(c) != lines(b)]
+    return len(copies), wrong
 
 
 @pytest.mark.parametrize("width", VIEWPORTS)
@@ -128,13 +121,12 @@ def test_every_page_offline_uncut_light_dark_accessible(site, chromium, width):
             found.append(f"{weight} bytes without images and in all")
         example = re.match(r"auto_examples/.*/plot_", rel) is not None
         light = page.evaluate(LIGHT, [*VIEWPORTS[width], example, torch])
-        found += light["found"] + (
-            axe_problems(axe, page) if width == "desktop" else []
-        )
+        desktop = width == "desktop"
+        found += light["found"] + (axe_problems(axe, page) if desktop else [])
         page.emulate_media(color_scheme="dark")
         dark = page.evaluate(DARK)
         found += dark_problems(dark)
-        if width == "desktop":
+        if desktop:
             copies, wrong = copy_problems(page, html)
             found += [f"dark: {p}" for p in axe_problems(axe, page)] + wrong
             seen.update(copies=copies)
@@ -230,10 +222,8 @@ def test_the_first_screen_states_the_verdict_with_links_to_the_proof(
 def test_the_home_page_cites_the_article_and_links_the_official_api(site):
     page = soup(site.html / "index.html")
     text = " ".join(page.select_one("article").get_text().split())
-    assert (
-        "How to correctly index a PyTorch nn.ModuleDict?" in text
-        and "2025-01-30" in text
-    )
+    assert "How to correctly index a PyTorch nn.ModuleDict?" in text
+    assert "2025-01-30" in text
     api = "/docs/stable/generated/torch.nn.ModuleDict.html"
     assert any(a["href"].endswith(api) for a in page.select("article a[href]"))
 
@@ -251,9 +241,8 @@ def test_every_example_has_a_thumbnail_of_its_own_titled_in_words(site, tmp_path
     thumbs = {(gallery / c.img["src"]).read_bytes() for c in cards}
     assert len(thumbs) == len(cards), "two examples share a thumbnail"
     # sphinx-gallery's placeholder, scaled as it scales it into a thumbnail
-    scale_image(
-        str(Path(glr_path_static()) / "no_image.png"), str(tmp_path / "p.png"), 400, 280
-    )
+    placeholder = str(Path(glr_path_static()) / "no_image.png")
+    scale_image(placeholder, str(tmp_path / "p.png"), 400, 280)
     assert (tmp_path / "p.png").read_bytes() not in thumbs
 
 
@@ -263,9 +252,7 @@ def test_the_cost_figure_states_its_result_legibly_on_a_phone(site, chromium):
     (figure,) = soup(site.html / rel).select("img.sphx-glr-single-img")
     assert figure["alt"].startswith("Four lookups and a Linear(16, 16) forward")
     _, page = open_page(chromium, site, rel, "phone")
-    scale = page.eval_on_selector(
-        "img.sphx-glr-single-img",
-        "img => img.getBoundingClientRect().width / img.naturalWidth",
-    )
+    ratio = "img => img.getBoundingClientRect().width / img.naturalWidth"
+    scale = page.eval_on_selector("img.sphx-glr-single-img", ratio)
     page.context.close()
     assert 11 * 200 / 72 * scale >= 9, scale  # 11 points; saved at the figure's 200 dpi
