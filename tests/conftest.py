@@ -25,16 +25,16 @@ from helpers import (
     require,
 )
 
-def folder_of(tmp_path_factory, name: str) -> Path:
+def folder_of(factory, name: str) -> Path:
     """The folder ``name`` that every pytest-xdist worker of this session shares."""
-    base = tmp_path_factory.getbasetemp()
+    base = factory.getbasetemp()
     return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
 
 
-def shared(tmp_path_factory, name: str, steps) -> dict[str, subprocess.CompletedProcess]:
+def shared(factory, name: str, steps) -> dict[str, subprocess.CompletedProcess]:
     """Run ``steps(folder)`` (name: command, in order, stopping at a failure) once per
     session, in whichever worker gets here first; every worker gets their results."""
-    folder = folder_of(tmp_path_factory, name)
+    folder = folder_of(factory, name)
     record, env = folder / "results.json", {**os.environ, **SITE_ENV}
     with FileLock(f"{folder}.lock"):
         if not record.is_file():

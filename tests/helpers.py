@@ -1,7 +1,5 @@
-"""What the tests share besides fixtures: copy the project, run its Makefile, read its pages.
-
-A plain module (the tests import it as ``helpers``); the fixtures are in ``conftest.py``.
-"""
+"""What the tests share besides fixtures (those are in conftest.py): copy the project,
+run its Makefile, read its pages. A plain module: the tests import it as ``helpers``."""
 
 from __future__ import annotations
 

@@ -96,7 +96,8 @@ def copy_problems(page, html: Path) -> tuple[int, list[str]]:
     """What each copy button copied that is not its doctest block's code (no prompt)."""
     blocks = [pre.get_text() for pre in soup(html).select("div.guide-doctest pre")]
     copies = page.evaluate(COPY, "div.guide-doctest button.copybtn")
-    code = ["\n".join(e.source for e in doctest.DocTestParser().get_examples(b)) for b in blocks]
+    parse = doctest.DocTestParser().get_examples
+    code = ["\n".join(e.source for e in parse(b)) for b in blocks]
     lines = lambda text: [line for line in text.splitlines() if line.strip()]  # noqa: E731
     wrong = [f"copied {c}" for c, b in zip(copies, code) if lines(c) != lines(b)]
     return len(copies), wrong
@@ -184,6 +185,7 @@ PILL_OVER = """(force) => {
     && p.left < r.right && p.right > r.left && p.top < r.bottom && p.bottom > r.top)
     .map(([el]) => el.tagName + ": " + el.textContent.slice(0, 40));
 }"""
+PILL_SHOWN = "() => document.documentElement.classList.contains('show-back-to-top')"
 LONG_PAGES = ["reference/errors.html", "reference/parameterdict.html", MYTHS_PAGE]
 
 
@@ -196,9 +198,7 @@ def test_scrolling_up_shows_no_back_to_top_pill_over_the_text(
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight / 2)")
     page.wait_for_timeout(100)
     page.mouse.wheel(0, -300)  # furo shows its pill once a reader scrolls up
-    page.wait_for_function(
-        "() => document.documentElement.classList.contains('show-back-to-top')"
-    )
+    page.wait_for_function(PILL_SHOWN)
     assert page.evaluate(PILL_OVER, False) == [] and page.evaluate(PILL_OVER, True)
     page.context.close()
 
