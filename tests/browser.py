@@ -66,6 +66,8 @@ SEARCH_DONE = """() => {
   return summary !== null && summary.textContent.trim() !== "";
 }"""
 HITS = "#search-results ul.search li > a"
+EXCERPTS_DONE = """s => [...document.querySelectorAll(s)]
+  .every(a => a.parentElement.querySelector('p.context'))"""
 
 
 def search(chromium, search_url: str, query: str, excerpts: bool = False):
@@ -74,11 +76,7 @@ def search(chromium, search_url: str, query: str, excerpts: bool = False):
     result, page = visit(chromium, search_url + "?q=" + quote(query))
     page.wait_for_function(SEARCH_DONE, timeout=15000)
     if excerpts:
-        page.wait_for_function(
-            "s => [...document.querySelectorAll(s)].every(a => a"
-            ".parentElement.querySelector('p.context'))",
-            arg=HITS,
-        )
+        page.wait_for_function(EXCERPTS_DONE, arg=HITS)
     links = page.eval_on_selector_all(HITS, "links => links.map(a => a.href)")
     texts = "ps => ps.map(p => p.textContent.trim())"
     shown = page.eval_on_selector_all("#search-results li p.context", texts)

@@ -136,12 +136,10 @@ def test_an_older_wording_is_one_the_installed_torch_words_otherwise():
 
 def test_the_older_wordings_of_the_record_are_listed_with_their_versions(site):
     record = json.loads(torch_matrix.DATA.read_text(encoding="utf-8"))["columns"]
-    worded = {
-        (v, torch_matrix.normalise(e))
-        for v, column in record.items()
-        for outcome in column["examples"].values()
-        for e in outcome["errors_shown"]
-    }
+    worded = set()
+    for v, column in record.items():
+        shown = [e for o in column["examples"].values() for e in o["errors_shown"]]
+        worded |= {(v, torch_matrix.normalise(e)) for e in shown}
     section = soup(site.html / INDEX).select_one("section#errors-older-torch")
     entries = section.select("ul.error-index > li") if section else []
     for entry in entries:
