@@ -227,8 +227,7 @@ def as_pasted(error: str) -> str:
 def retyped(error: str) -> str:
     """An error retyped with names of one's own: the last quoted name's last dotted part
     renamed (or a number, if none), then every quote and backslash dropped."""
-    names = list(QUOTED_NAME.finditer(error))
-    if names:
+    if names := list(QUOTED_NAME.finditer(error)):
         name = names[-1]
         parts = name.group(2).split(".")
         parts[-1] = "renamed" if parts[-1] != "renamed" else "other"

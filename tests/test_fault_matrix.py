@@ -171,10 +171,9 @@ FAULTS = {
 }
 
 
+@pytest.mark.usefixtures("control")  # which must pass first
 @pytest.mark.parametrize("fault", FAULTS)
-def test_a_planted_mistake_fails_the_build_naming_it(
-    fault, control, tmp_path, monkeypatch
-):
+def test_a_planted_mistake_fails_the_build_naming_it(fault, tmp_path, monkeypatch):
     (builder, path, old, new), message = FAULTS[fault]
     root = mini_copy(tmp_path)
     edit(root / path, old, new)
