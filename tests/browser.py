@@ -10,6 +10,7 @@ from helpers import soup
 # 404.html uses absolute links (/_static/...) so that it works at any depth when hosted;
 # tests/test_offline_reading.py checks it over HTTP and from disk on its own.
 NOT_FOR_DISK = {"404.html"}
+LINKED = (("a", "href"), ("img", "src"), ("link", "href"), ("script", "src"))
 
 
 def html_pages(root: Path) -> list[Path]:
@@ -20,21 +21,14 @@ def local_targets(root: Path) -> tuple[list[Path], list[str], list[str]]:
     """The pages under ``root``, every local file they link to, show or load, and the missing."""
     pages, targets, missing = html_pages(root), [], []
     for html in pages:
-        for tag, attribute in (
-            ("a", "href"),
-            ("img", "src"),
-            ("link", "href"),
-            ("script", "src"),
-        ):
+        for tag, attribute in LINKED:
             for element in soup(html).find_all(tag, attrs={attribute: True}):
-                url = urlsplit(element[attribute])
+                url = urlsplit(target := element[attribute])
                 if url.scheme or url.netloc or not url.path:
-                    continue  # another site (a link, never loaded) or a fragment of this page
-                targets.append(element[attribute])
+                    continue  # another site (a link, never loaded) or a fragment here
+                targets.append(target)
                 if not (html.parent / unquote(url.path)).exists():
-                    missing.append(
-                        f"{html.relative_to(root)}: {tag} {element[attribute]}"
-                    )
+                    missing.append(f"{html.relative_to(root)}: {tag} {target}")
     return pages, targets, missing
 
 
@@ -57,11 +51,8 @@ class Visit:
         return [u for u in self.requests if not u.startswith((prefix, "data:"))]
 
     def bytes_from_disk(self, skip: tuple[str, ...] = ()) -> int:
-        files = {
-            Path(unquote(urlsplit(u).path))
-            for u in self.requests
-            if u.startswith("file://") and not urlsplit(u).path.lower().endswith(skip)
-        }
+        paths = [urlsplit(u).path for u in self.requests if u.startswith("file://")]
+        files = {Path(unquote(p)) for p in paths if not p.lower().endswith(skip)}
         return sum(f.stat().st_size for f in files)
 
 
@@ -75,6 +66,8 @@ SEARCH_DONE = """() => {
   return summary !== null && summary.textContent.trim() !== "";
 }"""
 HITS = "#search-results ul.search li > a"
+EXCERPTS_DONE = """s => [...document.querySelectorAll(s)]
+  .every(a => a.parentElement.querySelector('p.context'))"""
 
 
 def search(chromium, search_url: str, query: str, excerpts: bool = False):
@@ -83,22 +76,14 @@ def search(chromium, search_url: str, query: str, excerpts: bool = False):
     result, page = visit(chromium, search_url + "?q=" + quote(query))
     page.wait_for_function(SEARCH_DONE, timeout=15000)
     if excerpts:
-        page.wait_for_function(
-            "s => [...document.querySelectorAll(s)].every(a => a"
-            ".parentElement.querySelector('p.context'))",
-            arg=HITS,
-        )
+        page.wait_for_function(EXCERPTS_DONE, arg=HITS)
     links = page.eval_on_selector_all(HITS, "links => links.map(a => a.href)")
-    shown = page.eval_on_selector_all(
-        "#search-results li p.context", "ps => ps.map(p => p.textContent.trim())"
-    )
+    texts = "ps => ps.map(p => p.textContent.trim())"
+    shown = page.eval_on_selector_all("#search-results li p.context", texts)
     page.context.close()
     base = search_url.rsplit("/", 1)[0] + "/"
-    return (
-        [unquote(link.removeprefix(base)).split("?")[0] for link in links],
-        shown,
-        result,
-    )
+    links = [unquote(link.removeprefix(base)).split("?")[0] for link in links]
+    return links, shown, result
 
 
 # For tests/test_error_index.py: Sphinx's ranking alone, for many queries: searchtools.js's
@@ -124,9 +109,5 @@ def ranked_links(chromium, search_url: str, queries: list[str]) -> tuple[list, V
     drawn = page.eval_on_selector_all(HITS, "links => links.map(a => a.href)")
     found = page.evaluate(RANKED, queries)
     page.context.close()
-    assert drawn and found[0] == drawn, (
-        "the ranking is not the page's",
-        found[0],
-        drawn,
-    )
+    assert drawn and found[0] == drawn, ("not the page's ranking", found[0], drawn)
     return found, result

@@ -25,36 +25,38 @@ from helpers import (
     require,
 )
 
-def shared(tmp_path_factory, name: str, steps) -> dict[str, subprocess.CompletedProcess]:
+def folder_of(factory, name: str) -> Path:
+    """The folder ``name`` that every pytest-xdist worker of this session shares."""
+    base = factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+
+
+def shared(factory, name: str, steps) -> dict[str, subprocess.CompletedProcess]:
     """Run ``steps(folder)`` (name: command, in order, stopping at a failure) once per
     session, in whichever worker gets here first; every worker gets their results."""
-    base = tmp_path_factory.getbasetemp()
-    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
-    record = folder / "results.json"
+    folder = folder_of(factory, name)
+    record, env = folder / "results.json", {**os.environ, **SITE_ENV}
     with FileLock(f"{folder}.lock"):
         if not record.is_file():
             folder.mkdir(parents=True, exist_ok=True)
             results = {}
             for step, command in steps(folder).items():
-                run = subprocess.run(command, capture_output=True, text=True,
-                                     env={**os.environ, **SITE_ENV})
+                run = subprocess.run(command, capture_output=True, text=True, env=env)
                 results[step] = [run.returncode, output_of(run)]
                 if run.returncode:
                     break
             record.write_text(json.dumps(results))
-    results = json.loads(record.read_text())
-    return {step: subprocess.CompletedProcess(step, rc, log, "") for step, (rc, log) in
-            results.items()}
-
-
-def _site_steps(folder: Path) -> dict[str, list[str]]:
-    root = copy_project(folder / "project")
-    return {target: make_command(root, target) for target in ("html", "doctest", "dist")}
+    results = json.loads(record.read_text()).items()
+    return {s: subprocess.CompletedProcess(s, rc, log, "") for s, (rc, log) in results}
 
 
 @pytest.fixture(scope="session")
 def site_builds(tmp_path_factory):
-    return shared(tmp_path_factory, "site", _site_steps)
+    def steps(folder: Path) -> dict[str, list[str]]:
+        root = copy_project(folder / "project")
+        return {t: make_command(root, t) for t in ("html", "doctest", "dist")}
+
+    return shared(tmp_path_factory, "site", steps)
 
 
 @pytest.fixture(scope="session")
@@ -63,9 +65,7 @@ def site(site_builds, tmp_path_factory) -> Site:
     ``make dist``), warnings as errors. Tests read it and never change it."""
     built = site_builds["html"]
     assert built.returncode == 0, built.stdout[-20000:]
-    base = tmp_path_factory.getbasetemp()
-    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "site/project"
-    return Site(root, built.stdout)
+    return Site(folder_of(tmp_path_factory, "site/project"), built.stdout)
 
 
 @pytest.fixture(scope="session")
@@ -92,8 +92,7 @@ def rebuild(site, tmp_path_factory):
         return {"html": [*offline(), "sh", "-c", listed, *make_command(root, "html")]}
 
     results = shared(tmp_path_factory, "rebuild", steps)
-    base = tmp_path_factory.getbasetemp()
-    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "rebuild"
+    folder = folder_of(tmp_path_factory, "rebuild")
     interfaces = folder / "interfaces.txt"
     listed = interfaces.read_text() if interfaces.exists() else ""
     return results["html"], listed, folder / "another-folder-name"
@@ -117,12 +116,12 @@ def article() -> str:
 
 @pytest.fixture(scope="session")
 def chromium():
-    """The system Chromium driven by Playwright (Playwright cannot download browsers here)."""
+    """The system Chromium driven by Playwright (which cannot download browsers here)."""
     executable = shutil.which("chromium")
     require("Chromium", executable is not None, "apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with sync_playwright() as play:
+        browser = play.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()

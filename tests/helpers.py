@@ -1,7 +1,5 @@
-"""What the tests share besides fixtures: copy the project, run its Makefile, read its pages.
-
-A plain module (the tests import it as ``helpers``); the fixtures are in ``conftest.py``.
-"""
+"""What the tests share besides fixtures (those are in conftest.py): copy the project,
+run its Makefile, read its pages. A plain module: the tests import it as ``helpers``."""
 
 from __future__ import annotations
 
@@ -26,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_ARTICLE = ROOT.parent / "shared" / "source-article.md"
 # What a build needs; generated files (docs/auto_examples, build/) stay behind.
 PROJECT_FILES = ("conf.py", "Makefile", "requirements.txt", "docs", "examples")
-GENERATED = shutil.ignore_patterns("auto_examples", "__pycache__", "sg_execution_times.rst")
+GENERATED = shutil.ignore_patterns("auto_examples", "__pycache__", "sg_execution_*")
 
 
 def copy_project(dst: Path, files=PROJECT_FILES) -> Path:
@@ -44,14 +42,14 @@ def copy_project(dst: Path, files=PROJECT_FILES) -> Path:
 
 def make_command(project: Path, target: str, *args: str) -> list[str]:
     """A Makefile target of ``project``, run with this test run's Python."""
-    return ["make", "--no-print-directory", "-C", str(project), target,
-            f"PYTHON={sys.executable}", *args]
+    make = ["make", "--no-print-directory", "-C", str(project), target]
+    return [*make, f"PYTHON={sys.executable}", *args]
 
 
 def make(project: Path, target: str, *args: str, env: dict | None = None):
     """Run a Makefile target of ``project`` with this test run's Python."""
-    return subprocess.run(make_command(project, target, *args), capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
+    command, env = make_command(project, target, *args), {**os.environ, **(env or {})}
+    return subprocess.run(command, capture_output=True, text=True, env=env)
 
 
 # Sphinx colours its log where CI is true (sphinx.util.console.terminal_supports_colour),
@@ -71,8 +69,7 @@ def output_of(result) -> str:
 
 # Every build of the site in the tests claims the same date (2026-01-01: Sphinx puts
 # this year into the copyright line).
-SOURCE_DATE_EPOCH = "1767225600"
-SITE_ENV = {"SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
+SITE_ENV = {"SOURCE_DATE_EPOCH": "1767225600"}
 
 
 @dataclass
@@ -85,18 +82,14 @@ class Site:
         return self.root / "build" / "html"
 
 
-
 def soup(html: Path) -> BeautifulSoup:
     """A built HTML page, parsed."""
     return BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
 
 
 def examples_executed(log: str) -> int:
-    """How many examples a build ran, an expected crash included (not the cached ones).
-
-    sphinx-gallery reports "successfully executed N out of M": M counts every example
-    it ran, N only those that ended without an exception.
-    """
+    """How many examples a build ran, crashes included: M of sphinx-gallery's
+    "successfully executed N out of M" (N counts those without an exception)."""
     ran = re.search(r"successfully executed \d+ out of (\d+) file", log)
     assert ran, log[-3000:]
     return int(ran.group(1))
@@ -106,13 +99,13 @@ ERROR_INDEX_PAGE = "reference/errors.html"
 
 
 def shown_errors_by_source(site) -> dict[str, list[str]]:
-    """Every error the site shows, by example or page (docs/_ext/error_index.py wrote it)."""
-    return json.loads((site.html / "_static/error-index.json").read_text(encoding="utf-8"))
+    """Every error the site shows, by example or page (docs/_ext/error_index.py)."""
+    return json.loads((site.html / "_static/error-index.json").read_text("utf-8"))
 
 
 def shown_errors(site) -> list[str]:
     """Every distinct error the site shows."""
-    return sorted({error for errors in shown_errors_by_source(site).values() for error in errors})
+    return sorted({e for each in shown_errors_by_source(site).values() for e in each})
 
 
 def rendered(text: str) -> str:
@@ -122,58 +115,43 @@ def rendered(text: str) -> str:
 
 def page_texts(site) -> dict[str, str]:
     """The text of every code block and output of every page, by page."""
-    texts = {}
-    for html in site.html.rglob("*.html"):
-        blocks = soup(html).find_all("pre")
-        text = rendered("\n".join(b.get_text() for b in blocks))
-        texts[html.relative_to(site.html).as_posix()] = text
-    return texts
+    return {
+        html.relative_to(site.html).as_posix(): rendered(
+            "\n".join(b.get_text() for b in soup(html).find_all("pre"))
+        )
+        for html in site.html.rglob("*.html")
+    }
 
 
-MINIMAL_INDEX = """\
-# Minimal
-
-```{toctree}
-auto_examples/index
-```
-"""
-MINIMAL_EXAMPLE = "plot_article_example1_item_access_works.py"
 # The examples, in the sub-galleries of examples/ (the article on trial; what really goes
 # wrong); helper modules stay at the top, beside GALLERY_HEADER.rst.
 EXAMPLES = sorted(ROOT.glob("examples/*/plot_*.py"))
 
 
 def example_path(name: str) -> Path:
-    """The source of the example whose file name is ``name``, whichever sub-gallery holds it."""
+    """The source of the example named ``name``, whichever sub-gallery holds it."""
     (path,) = [p for p in EXAMPLES if p.name == name]
     return path
 
 
 def copy_mini_project(dst: Path) -> Path:
     """The real configuration with one example and a one-page docs/, in ``dst``."""
-    files = ("conf.py", "Makefile", "requirements.txt", "docs/_ext", "docs/_static",
-             "docs/_data/article.json")  # not the torch matrix: it lists every example
-    root = copy_project(dst, files)
-    examples = root / "examples"
-    examples.mkdir()
-    header = ROOT / "examples" / "GALLERY_HEADER.rst"
-    for src in [header, example_path(MINIMAL_EXAMPLE)]:
-        shutil.copy2(src, examples / src.name)
-    (root / "docs" / "index.md").write_text(MINIMAL_INDEX)
+    # Not the torch matrix: it lists every example.
+    files = "conf.py Makefile requirements.txt docs/_ext docs/_static docs/_data/article.json"
+    root = copy_project(dst, files.split())
+    (root / "examples").mkdir()
+    example = example_path("plot_article_example1_item_access_works.py")
+    for src in [ROOT / "examples" / "GALLERY_HEADER.rst", example]:
+        shutil.copy2(src, root / "examples" / src.name)
+    index = "# Minimal\n\n```{toctree}\nauto_examples/index\n```\n"
+    (root / "docs" / "index.md").write_text(index)
     return root
 
 
 MYTHS_PAGE = "auto_examples/article/plot_article_example3_backward_succeeds.html"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    # furo scrolls smoothly: a scrollTo() would take 0.7 s to end, and no check needs that.
-    "--disable-smooth-scrolling",
-]
+# furo scrolls smoothly: a scrollTo() would take 0.7 s to end, and no check needs that.
+CHROMIUM_ARGS = """--no-sandbox --disable-gpu --disable-background-networking
+--disable-component-update --disable-sync --no-first-run --disable-smooth-scrolling""".split()
 
 
 def require(what: str, available: bool, install: str):
@@ -187,21 +165,19 @@ def require(what: str, available: bool, install: str):
 
 
 @functools.cache
-def _unshare() -> list[str] | None:
-    for unshare in (["unshare", "-n"], ["unshare", "-rn"]):  # as root, or not
-        try:
-            ran = subprocess.run([*unshare, "ip", "link", "set", "lo", "up"], capture_output=True)
-        except FileNotFoundError:  # no unshare or no ip
-            return None
-        if ran.returncode == 0:
-            return unshare
+def _unshare() -> tuple[str, ...] | None:
+    for unshare in (("unshare", "-n"), ("unshare", "-rn")):  # as root, or not
+        up = [*unshare, "ip", "link", "set", "lo", "up"]
+        with contextlib.suppress(FileNotFoundError):  # no unshare or no ip: None
+            if subprocess.run(up, capture_output=True).returncode == 0:
+                return unshare
     return None
 
 
 def offline() -> list[str]:
     """A command prefix: a new network namespace, with loopback up (``unshare -n``)."""
     unshare = _unshare()
-    require("A network namespace (unshare -n; ip)", unshare is not None, "util-linux, iproute2")
+    require("A network namespace (unshare -n)", bool(unshare), "util-linux, iproute2")
     return [*unshare, "sh", "-c", 'ip link set lo up && exec "$0" "$@"']
 
 
@@ -224,8 +200,8 @@ class StaticHost(http.server.SimpleHTTPRequestHandler):
 
 @contextlib.contextmanager
 def serve(folder: Path) -> Iterator[str]:
-    """Serve ``folder`` with :class:`StaticHost` on 127.0.0.1 (a free port) while the block
-    runs; yields the base URL, without a trailing slash."""
+    """Serve ``folder`` with :class:`StaticHost` on 127.0.0.1 (a free port) while the
+    block runs; yields the base URL, without a trailing slash."""
     handler = functools.partial(StaticHost, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -249,15 +225,13 @@ def as_pasted(error: str) -> str:
 
 
 def retyped(error: str) -> str:
-    """An error as a reader retypes it or meets it with names of their own: the last name
-    in quotes renamed (its last dotted part; a number instead when there is no quoted
-    name), then every quote and backslash dropped."""
-    names = list(QUOTED_NAME.finditer(error))
-    if names:
+    """An error retyped with names of one's own: the last quoted name's last dotted part
+    renamed (or a number, if none), then every quote and backslash dropped."""
+    if names := list(QUOTED_NAME.finditer(error)):
         name = names[-1]
         parts = name.group(2).split(".")
-        renamed = ".".join([*parts[:-1], "renamed" if parts[-1] != "renamed" else "other"])
-        error = error[: name.start(2)] + renamed + error[name.end(2):]
+        parts[-1] = "renamed" if parts[-1] != "renamed" else "other"
+        error = error[: name.start(2)] + ".".join(parts) + error[name.end(2) :]
     else:
         error = STANDALONE_NUMBER.sub(lambda n: str(int(n.group()) + 7), error, count=1)
     return re.sub(r"""['"\\]""", "", as_pasted(error))

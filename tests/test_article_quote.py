@@ -19,12 +19,9 @@ from article_quote import altered_quotes, article_code, check_quotes, metadata
 from helpers import ROOT
 from sphinx.errors import ExtensionError
 
-PAGES = {
-    n: f"plot_article_example{n}_{s}.py"
-    for n, s in enumerate(
-        ["item_access_works", "crashes_as_written", "backward_succeeds"], 1
-    )
-}
+NAMES = "item_access_works crashes_as_written backward_succeeds".split()
+PAGES = {n: f"plot_article_example{n}_{name}.py" for n, name in enumerate(NAMES, 1)}
+GALLERY = {"examples_dirs": "../examples", "gallery_dirs": "auto_examples"}
 SKIPPED_DIRS = set(".git .venv build auto_examples __pycache__ node_modules".split())
 
 
@@ -88,9 +85,8 @@ def repeated_quotes(root: Path, examples: Path) -> tuple[list[Path], list]:
         except UnicodeDecodeError:  # images, icons
             continue
         files.append(path)
-        for n in PAGES:
-            if path == examples / PAGES[n]:
-                text = text.replace(article_code(n), "")
+        for n in [n for n in PAGES if path == examples / PAGES[n]]:  # its own quote
+            text = text.replace(article_code(n), "")
         found += [(path.name, n) for n in PAGES if repeats(article_code(n), text)]
     return files, found
 
@@ -122,8 +118,7 @@ def test_an_altered_quote_is_detected_and_fails_the_build(examples):
     assert source.count("nn.Linear(10, 5) # Dynamic creation") == 1
     page.write_text(source.replace("(10, 5) # Dynamic", "(10, 10) # Dynamic"))
     assert altered_quotes(examples) == [f"Example 2 ({PAGES[2]})"]
-    conf = {"examples_dirs": "../examples", "gallery_dirs": "auto_examples"}
-    config = SimpleNamespace(sphinx_gallery_conf=conf)
+    config = SimpleNamespace(sphinx_gallery_conf=GALLERY)
     app = SimpleNamespace(srcdir=str(examples.parent / "docs"), config=config)
     with pytest.raises(ExtensionError, match=r"changed where it is quoted: Example 2 "):
         check_quotes(app)
@@ -160,15 +155,10 @@ def traceback_text(example: Path, message: str) -> str:
 
 def crash_app(examples: Path, formatted: str) -> SimpleNamespace:
     """A Sphinx app, as the extensions see it, after sphinx-gallery ran Example 2."""
-    config = SimpleNamespace(
-        expected_crash_messages={EXAMPLE2: r"^RuntimeError: mat1 and mat2 shapes"},
-        sphinx_gallery_conf={
-            "examples_dirs": "../examples",
-            "gallery_dirs": "auto_examples",
-            "expected_failing_examples": set(),
-            "failing_examples": {str((examples / EXAMPLE2).resolve()): formatted},
-        },
-    )
+    failing = {str((examples / EXAMPLE2).resolve()): formatted}
+    conf = GALLERY | {"expected_failing_examples": set(), "failing_examples": failing}
+    messages = {EXAMPLE2: r"^RuntimeError: mat1 and mat2 shapes"}
+    config = SimpleNamespace(expected_crash_messages=messages, sphinx_gallery_conf=conf)
     return SimpleNamespace(srcdir=str(examples.parent / "docs"), config=config)
 
 
@@ -196,9 +186,5 @@ def test_a_traceback_on_a_page_names_files_as_a_readers_run_does(examples, monke
     example = (examples / EXAMPLE2).resolve()
     shown = markup_fixes.portable(traceback_text(example, SHAPES), example)
     frames = re.findall(r'File "(.*)", line (\d+)', shown)
-    lines = [
-        (PAGES[2], "33"),
-        ("torch/nn/modules/linear.py", "134"),
-        ("contextlib.py", "81"),
-    ]
-    assert frames == lines
+    linear = ("torch/nn/modules/linear.py", "134")
+    assert frames == [(PAGES[2], "33"), linear, ("contextlib.py", "81")]

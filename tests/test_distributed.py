@@ -17,15 +17,16 @@ HOWTO = "howto/compilers-and-distributed.html"
 
 
 def outputs(site, page: str) -> str:
-    return "\n".join(o.get_text() for o in soup(site.html / page).select("div.sphx-glr-script-out"))
+    blocks = soup(site.html / page).select("div.sphx-glr-script-out")
+    return "\n".join(o.get_text() for o in blocks)
 
 
 @pytest.mark.parametrize("page", [DDP, FSDP2])
 def test_each_page_imports_only_torch_and_the_stdlib(page):
-    tree = ast.parse(script(page).read_text())
-    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    assert {name.split(".")[0] for name in imported} - sys.stdlib_module_names == {"torch"}
+    nodes = list(ast.walk(ast.parse(script(page).read_text())))
+    imported = {a.name for n in nodes if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module for n in nodes if isinstance(n, ast.ImportFrom)}
+    assert {n.split(".")[0] for n in imported} - sys.stdlib_module_names == {"torch"}
 
 
 def script(page: str):
@@ -44,14 +45,11 @@ def crash(rank):
 @pytest.mark.parametrize("fault, error", [(hang, TimeoutError), (crash, RuntimeError)])
 def test_each_pages_launcher_fails_within_60_s_on_a_hung_or_crashed_rank(page, fault, error):
     """The launcher as the page defines it (its cell, without the call that follows)."""
-    (cell,) = [c for c in script(page).read_text().split("\n# %%\n") if "def run_on_ranks(" in c]
+    cells = script(page).read_text().split("\n# %%\n")
+    (cell,) = [c for c in cells if "def run_on_ranks(" in c]
     tree = ast.parse("import torch\n" + cell)
-    tree.body = [
-        n
-        for n in tree.body
-        if isinstance(n, (ast.Import, ast.ImportFrom, ast.FunctionDef))
-        or "getLogger" in ast.unparse(n)
-    ]
+    kept = (ast.Import, ast.ImportFrom, ast.FunctionDef)
+    tree.body = [n for n in tree.body if isinstance(n, kept) or "getLogger" in ast.unparse(n)]
     namespace = {}
     exec(compile(tree, page, "exec"), namespace)
     run_on_ranks = namespace["run_on_ranks"]
@@ -71,7 +69,8 @@ def test_every_distributed_page_states_its_world_size(site, page):
 @pytest.mark.parametrize("page", [DDP, FSDP2])
 def test_no_output_shows_a_port_a_pid_or_a_temporary_path(site, page):
     out = outputs(site, page)
-    assert len(out) > 1000 and not re.search(r"127\.0\.0\.1\]?:\d|\bpid\b|/tmp/", out, re.I)
+    assert len(out) > 1000
+    assert not re.search(r"127\.0\.0\.1\]?:\d|\bpid\b|/tmp/", out, re.I)
 
 
 def test_the_ddp_page_shows_step_1_training_wrong_then_each_rank_failing_then_fixes(
@@ -85,21 +84,16 @@ def test_the_ddp_page_shows_step_1_training_wrong_then_each_rank_failing_then_fi
             "    rank 0's equal training without DDP: False\n"
             "    each rank's equal training on its own loss: [True, True]"
         ) in out
-    for line in (
-        "rank 0: 2 3",
-        "rank 1: 0 1",
-    ):  # each rank names the entry it left unused
+    for line in ("rank 0: 2 3", "rank 1: 0 1"):  # each names the entry it left unused
         assert f"Parameter indices which did not receive grad for {line}" in out
     verdicts = re.findall(
         r"^(.+), rank (\d): steps matching training without DDP: (.+)$", out, re.M
     )
-    fixes = [
-        "find_unused_parameters=True",
-        "every entry in the graph",
-        "static_graph=True, fixed entry per rank",
-    ]
+    fixes = ["find_unused_parameters=True", "every entry in the graph"]
+    fixes += ["static_graph=True, fixed entry per rank"]
     assert verdicts == [(fix, rank, "3 of 3") for fix in fixes for rank in "01"]
-    assert out.count("Your training graph has changed in this iteration") == 2  # both ranks
+    # Both ranks:
+    assert out.count("Your training graph has changed in this iteration") == 2
     # The checkpoint section: the keys DDP saved, the plain model's refusal, then a clean load.
     assert "['module.image.weight', 'module.image.bias', 'module.text.weight'" in out
     assert 'Unexpected key(s) in state_dict: "module.image.weight"' in out
@@ -108,9 +102,8 @@ def test_the_ddp_page_shows_step_1_training_wrong_then_each_rank_failing_then_fi
 
 def test_the_fsdp2_page_shows_right_and_wrong_results_the_abort_and_the_hang(site):
     out = outputs(site, FSDP2)
-    assert (
-        "ValueError: fully_shard does not support containers that do not implement forward"
-    ) in out
+    unsupported = "fully_shard does not support containers that do not implement forward"
+    assert f"ValueError: {unsupported}" in out
     verdicts = re.findall(
         r"^rank (\d) ran (\w+): output right: (\w+), gradients right: (\w+)$", out, re.M
     )

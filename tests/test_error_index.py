@@ -21,9 +21,7 @@ INSTALLED = version("torch").split("+")[0]
 OUTPUTS = "div.sphx-glr-script-out, div.highlight-pytb"
 DOCTESTS = "div.guide-doctest, div.guide-testoutput"
 # A doctest's traceback ends in the line that names the exception.
-TRACEBACK = re.compile(
-    r"^Traceback \(most recent call last\):\n(?:[ .].*\n)*(\S.*)$", re.M
-)
+TRACEBACK = re.compile(r"^Traceback \(most recent call last\):\n(?:[ .].*\n)*(\S.*)$", re.M)
 
 
 def blocks_showing_errors(site) -> list[tuple[str, str, list[str]]]:
@@ -33,11 +31,9 @@ def blocks_showing_errors(site) -> list[tuple[str, str, list[str]]]:
     for html in sorted(site.html.rglob("*.html")):
         page = html.relative_to(site.html).as_posix()
         example = page.startswith("auto_examples/") and html.stem.startswith("plot_")
+        find = guide.shown_errors if example else lambda t: TRACEBACK.findall(t + "\n")
         for block in soup(html).select(OUTPUTS if example else DOCTESTS):
-            text = rendered(block.get_text())
-            shown = (
-                guide.shown_errors(text) if example else TRACEBACK.findall(text + "\n")
-            )
+            shown = find(rendered(block.get_text()))
             source = html.stem + ".py" if example else page.removesuffix(".html")
             found += [(source, page, shown)] if shown else []
     return found
@@ -48,10 +44,8 @@ def index_links(site) -> dict[str, list[tuple[str, str]]]:
     links = {}
     for entry in soup(site.html / INDEX).select("section section ul.error-index > li"):
         if not entry.find_parent(id="errors-older-torch"):
-            hrefs = [urljoin(INDEX, a["href"]) for a in entry.select("p a")]
-            links[rendered(entry.pre.get_text())] = [
-                tuple(unquote(href).split("#")) for href in hrefs
-            ]
+            hrefs = [unquote(urljoin(INDEX, a["href"])) for a in entry.select("p a")]
+            links[rendered(entry.pre.get_text())] = [tuple(h.split("#")) for h in hrefs]
     return links
 
 
@@ -69,16 +63,12 @@ def test_every_error_a_page_shows_is_indexed_and_linked_to_the_block_showing_it(
             anchors = [a for p, a in links.get(error, []) if p == page]
             assert len(anchors) == 1, (page, error, links.get(error))
             pages[page] = pages.get(page) or soup(site.html / page)
-            block = pages[page].find(
-                id=anchors[0]
-            )  # the link lands on a block showing it
+            block = pages[page].find(id=anchors[0])  # the link lands on a block
             assert block and error in rendered(block.get_text()), (page, anchors)
             checked += 1
     assert {s: e for s, e in indexed.items() if s.endswith(".py")} == by_example
     assert sorted(links) == shown_errors(site)  # the page lists what the JSON holds
-    print(
-        f"\n{checked} (block, error) pairs in {len(pages)} pages, {len(links)} distinct"
-    )
+    print(f"\n{checked} (block, error) pairs, {len(pages)} pages, {len(links)} errors")
     assert min(checked, len(links)) >= 40 and len(indexed) >= 15, (checked, len(links))
 
 
@@ -106,9 +96,7 @@ def test_an_error_is_the_line_naming_its_exception_to_the_next_blank_line(case):
     assert guide.shown_errors(text) == errors
 
 
-def test_a_pasted_or_retyped_error_finds_a_page_showing_it_in_the_first_3(
-    site, chromium
-):
+def test_a_pasted_or_retyped_error_finds_a_page_showing_it_in_the_first_3(site, chromium):
     texts = h.page_texts(site)
     del texts[INDEX]  # it quotes every error; the explaining page must be found
     errors, pages = shown_errors(site), {}
@@ -116,11 +104,8 @@ def test_a_pasted_or_retyped_error_finds_a_page_showing_it_in_the_first_3(
         shown = {page for page, text in texts.items() if rendered(error) in text}
         assert shown, error
         pages.setdefault(h.error_shape(error), set()).update(shown)
-    typed = [
-        (as_typed(e), h.error_shape(e))
-        for as_typed in (h.as_pasted, h.retyped)
-        for e in errors
-    ]
+    ways = (h.as_pasted, h.retyped)
+    typed = [(way(e), h.error_shape(e)) for way in ways for e in errors]
     base = site.html.as_uri() + "/"
     found, visit = ranked_links(chromium, base + "search.html", [q for q, _ in typed])
     lost, root = [], unquote(urlparse(base).path)
@@ -151,12 +136,10 @@ def test_an_older_wording_is_one_the_installed_torch_words_otherwise():
 
 def test_the_older_wordings_of_the_record_are_listed_with_their_versions(site):
     record = json.loads(torch_matrix.DATA.read_text(encoding="utf-8"))["columns"]
-    worded = {
-        (v, torch_matrix.normalise(e))
-        for v, column in record.items()
-        for outcome in column["examples"].values()
-        for e in outcome["errors_shown"]
-    }
+    worded = set()
+    for v, column in record.items():
+        shown = [e for o in column["examples"].values() for e in o["errors_shown"]]
+        worded |= {(v, torch_matrix.normalise(e)) for e in shown}
     section = soup(site.html / INDEX).select_one("section#errors-older-torch")
     entries = section.select("ul.error-index > li") if section else []
     for entry in entries:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, copy_project, example_path
+from helpers import ROOT, copy_mini_project, example_path
 from sphinx.application import Sphinx
 from sphinx.testing.util import SphinxTestApp
 from torch import nn
@@ -41,11 +41,7 @@ EXTENSIONS = {p.stem for p in (ROOT / "docs" / "_ext").iterdir()}
 
 def mini_copy(dst: Path) -> Path:
     """The configuration, extensions, one example and :data:`PAGE` (no torch matrix)."""
-    files = "conf.py requirements.txt docs/_ext docs/_static docs/_data/article.json"
-    root = copy_project(dst, files.split())
-    (root / "examples").mkdir()
-    shutil.copy2(ROOT / "examples" / "GALLERY_HEADER.rst", root / "examples")
-    shutil.copy2(example_path(EXAMPLE), root / "examples")
+    root = copy_mini_project(dst)
     (root / "docs" / "index.md").write_text(PAGE)
     return root
 
@@ -80,13 +76,8 @@ def build(root: Path, builder="html", run_examples=False, **overrides):
     app, error = None, ""
     with own_extensions():
         try:
-            app = App(
-                builder,
-                srcdir=root / "docs",
-                builddir=root / "build",
-                confoverrides=overrides,
-                warningiserror=True,
-            )
+            dirs = {"srcdir": root / "docs", "builddir": root / "build"}
+            app = App(builder, **dirs, confoverrides=overrides, warningiserror=True)
             app.build()
         except Exception as stopped:  # noqa: BLE001 - the error a build ends in is its result
             error = f"{type(stopped).__name__}: {stopped}"
@@ -137,81 +128,53 @@ else:
 BAD_REST = '"""\nA title\n=====\n\nText.\n"""\n\nx = 1\n'
 LEDGER = "```{claims-ledger} table\n```\n\nSee {doc}"  # judged with a patched torch
 INDEX, SEE = "docs/index.md", "See {doc}"
-# The mistake: the builder, the file, the text replaced (None: a new file) and its
-# replacement, and what the log must say.
+# The mistake (the builder, the file, the text replaced (None: a new file) and its
+# replacement), and what the log must say.
 FAULTS = {
     "a changed doctest output": (
-        "doctest",
-        INDEX,
-        "}))\n1\n",
-        "}))\n2\n",
+        ("doctest", INDEX, "}))\n1\n", "}))\n2\n"),
         r'File "index\.md", line 10, in default\nFailed example:\n.*\nExpected:\n +2\nGot:\n +1',
     ),
     "a doctest traceback with another message": (
-        "doctest",
-        INDEX,
-        "KeyError: 'layer3'",
-        "KeyError: 'lay'",
+        ("doctest", INDEX, "KeyError: 'layer3'", "KeyError: 'lay'"),
         r"Expected:\n(.|\n)*KeyError: 'lay'\nGot:\n(.|\n)*KeyError: 'layer3'",
     ),
     "an expected error no longer raised": (
-        "html",
-        "examples/plot_not_raising.py",
-        None,
-        NOT_RAISING,
+        ("html", "examples/plot_not_raising.py", None, NOT_RAISING),
         r'plot_not_raising\.py", line 11(.|\n)*AssertionError: KeyError was not',
     ),
     "an edited article quote": (
-        "html",
-        f"examples/{EXAMPLE}",
-        "(10, 5)",
-        "(10, 6)",
+        ("html", f"examples/{EXAMPLE}", "(10, 5)", "(10, 6)"),
         r"the article's code was changed where it is quoted: Example 1 \(plot_article",
     ),
     "a flipped claim verdict": (
-        "html",
-        INDEX,
-        SEE,
-        LEDGER,
+        ("html", INDEX, SEE, LEDGER),
         r"LedgerError: claim 3 \('meaning "
         r"it participates in the PyTorch computation graph'\): the evidence now gives 'false'",
     ),
     "a broken cross-reference": (
-        "html",
-        INDEX,
-        SEE,
-        "{py:class}`torch.nn.Nothing`\n\n" + SEE,
+        ("html", INDEX, SEE, "{py:class}`torch.nn.Nothing`\n\n" + SEE),
         r"index\.md:\d+: WARNING: py:class reference target not found: torch\.nn\.Nothing",
     ),
     "an unknown document": (
-        "html",
-        INDEX,
-        SEE,
-        "{doc}`/no-such-page`\n\n" + SEE,
+        ("html", INDEX, SEE, "{doc}`/no-such-page`\n\n" + SEE),
         r"index\.md:\d+: WARNING: unknown document: '/no-such-page'",
     ),
     "a warning in a page": (
-        "html",
-        INDEX,
-        SEE,
-        "```{no-such-directive}\nbody\n```\n\n" + SEE,
+        ("html", INDEX, SEE, "```{no-such-directive}\nbody\n```\n\n" + SEE),
         r"index\.md:\d+: (WARNING|ERROR): Unknown directive type: 'no-such-directive'",
     ),
     "malformed reST in an example": (
-        "html",
-        "examples/plot_bad_rest.py",
-        None,
-        BAD_REST,
+        ("html", "examples/plot_bad_rest.py", None, BAD_REST),
         r"plot_bad_rest\.rst:\d+: WARNING: Title underline too short",
     ),
 }
 
 
+@pytest.mark.usefixtures("control")  # which must pass first
 @pytest.mark.parametrize("fault", FAULTS)
-def test_a_planted_mistake_fails_the_build_naming_it(
-    fault, control, tmp_path, monkeypatch
-):
-    builder, path, old, new, message = FAULTS[fault]
+def test_a_planted_mistake_fails_the_build_naming_it(fault, tmp_path, monkeypatch):
+    (builder, path, old, new), message = FAULTS[fault]
     root = mini_copy(tmp_path)
     edit(root / path, old, new)
     if new == LEDGER:  # the article's code (the evidence runs it); item access copies
@@ -219,11 +182,8 @@ def test_a_planted_mistake_fails_the_build_naming_it(
             shutil.copy2(example_path(f"plot_article_{name}.py"), root / "examples")
         deepcopy = lambda d, key: copy.deepcopy(d._modules[key])  # noqa: E731
         monkeypatch.setattr(nn.ModuleDict, "__getitem__", deepcopy)
-    runs = (
-        {"sphinx_gallery_conf.filename_pattern": "plot_not"}
-        if new is NOT_RAISING
-        else {}
-    )
+    pattern = {"sphinx_gallery_conf.filename_pattern": "plot_not"}
+    runs = pattern if new is NOT_RAISING else {}
     passed, log = build(root, builder, run_examples=bool(runs), **runs)
     if builder == "doctest":
         log = (root / "build" / "doctest" / "output.txt").read_text()
@@ -238,15 +198,12 @@ def test_a_changed_environment_reexecutes_the_examples(control, capsys):
     record = control / "docs" / "auto_examples" / ".environment.json"
     for changed in ("torch", "requirements.txt", "conf.py"):
         if changed == "torch":  # as if the cached outputs were made by another torch
-            record.write_text(
-                json.dumps(json.loads(record.read_text()) | {"torch": "2.12"})
-            )
+            stamp = json.loads(record.read_text()) | {"torch": "2.12"}
+            record.write_text(json.dumps(stamp))
         else:
             edit(control / changed, "\n", "\n# changed\n")
         passed, log = build(control, run_examples=True)
         assert passed and executed(log) == 1, (changed, log[-3000:])
         assert "environment changed; re-executing" in capsys.readouterr().out
-    page = (
-        control / "build" / "html" / "auto_examples" / EXAMPLE.replace(".py", ".html")
-    )
+    page = control / "build/html/auto_examples" / EXAMPLE.replace(".py", ".html")
     assert "layers.layer1.weight" in page.read_text()

