@@ -37,8 +37,8 @@ def hang(rank):
     time.sleep(1000 if rank else 0)
 
 
-def crash(rank):
-    os._exit(3 if rank else 0)
+def crash(rank):  # rank 1 dies, rank 0 waits for it
+    os._exit(3) if rank else time.sleep(1000)
 
 
 @pytest.mark.parametrize("page", [DDP, FSDP2])
