@@ -21,8 +21,9 @@ def local_targets(root: Path) -> tuple[list[Path], list[str], list[str]]:
     """The pages under ``root``, every local file they link to, show or load, and the missing."""
     pages, targets, missing = html_pages(root), [], []
     for html in pages:
+        doc = soup(html)  # parsed once: every tag below is read from it
         for tag, attribute in LINKED:
-            for element in soup(html).find_all(tag, attrs={attribute: True}):
+            for element in doc.find_all(tag, attrs={attribute: True}):
                 url = urlsplit(target := element[attribute])
                 if url.scheme or url.netloc or not url.path:
                     continue  # another site (a link, never loaded) or a fragment here
