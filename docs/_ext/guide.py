@@ -197,9 +197,19 @@ def mark_doctest_blocks(app, doctree) -> None:
             block["classes"] += ["guide-executed", f"guide-{kind}"]
 
 
+def stop_example_workers(app, exception) -> None:
+    """sphinx-gallery ran the examples in joblib's workers: stop them once the build is
+    done, rather than wait at exit for each to wind torch down."""
+    if app.config.sphinx_gallery_conf.get("parallel"):
+        from joblib.externals.loky import get_reusable_executor
+
+        get_reusable_executor().shutdown(wait=False, kill_workers=True)
+
+
 def setup(app):
     app.add_config_value("guide_environment", {}, "env")
     app.connect("config-inited", invalidate_stale_outputs)
     app.connect("doctree-read", mark_doctest_blocks)
     app.connect("source-read", add_stamp)
+    app.connect("build-finished", stop_example_workers)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
