@@ -83,7 +83,7 @@ def test_an_example_a_column_does_not_hold_reads_not_recorded_yet():
     held = {"status": "passed", "failure": None, "errors_shown": []}
     columns = {"1.0.0": {"examples": {}}, "2.0.0": {"examples": {name: held}}}
     m = {"versions": ["1.0.0", "2.0.0"], "columns": columns}
-    m |= {"crashes": set(), "examples": [name]}
+    m |= {"crashes": set(), "examples": [name], "labels": {}}
     table, notes = torch_matrix.examples(m)
     (row,) = [n for n in table.findall() if n.tagname == "row"][1:]  # after the header
     assert [e.astext() for e in row.children] == [name, "not recorded yet", "held"]

@@ -1,7 +1,7 @@
 """What the site's extensions share, each done once, and the example pages' stamp.
 
 * :func:`galleries`, :func:`examples`: the galleries, every example and its page.
-* :func:`title`: an example's title, read from its page.
+* :func:`label`, :func:`title`: an example page's label, and its title.
 * :func:`shown_errors`: the errors an output shows, as Python printed them.
 * :func:`test_kind`: which of ``sphinx.ext.doctest``'s blocks a code block is.
 * :func:`write_zip`: a zip with fixed times, the same bytes at every build.
@@ -52,6 +52,12 @@ def example_of(app, docname: str) -> Path | None:
     """The source of the example whose page is ``docname`` (None: not an example)."""
     page = Path(app.srcdir, docname + ".rst")
     return next((src for src, rst in examples(app) if rst == page), None)
+
+
+def label(app, page: Path) -> str:
+    """The label sphinx-gallery gives an example's page: ``sphx_glr_<path with _>.py``."""
+    path = page.relative_to(app.srcdir).with_suffix(".py").as_posix()
+    return "sphx_glr_" + path.replace("/", "_")
 
 
 TITLE = re.compile(r"^\.\. _sphx_glr_.+?:\n\n+(.+)\n=+\n", re.MULTILINE)

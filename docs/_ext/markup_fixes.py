@@ -224,9 +224,8 @@ def fix_outputs(app) -> None:
     pages = [(src, page) for src, page in guide.examples(app) if page.is_file()]
     titles = {}
     for src, page in pages:
-        label = "sphx_glr_" + page.relative_to(app.srcdir).with_suffix(".py").as_posix()
         text = page.read_text(encoding="utf-8")
-        titles[label.replace("/", "_")] = guide.title(text)
+        titles[guide.label(app, page)] = guide.title(text)
         if portable(text, src) != text:
             page.write_text(portable(text, src), encoding="utf-8")
     for _, page in pages:

@@ -105,6 +105,7 @@ def matrix(app) -> dict:
         "columns": columns,
         "crashes": crashes,
         "examples": [s.name for s, _ in guide.examples(app)],
+        "labels": {s.name: guide.label(app, page) for s, page in guide.examples(app)},
     }
 
 
@@ -132,7 +133,7 @@ def environments(m: dict) -> list[nodes.Node]:
         [c["torch"], c["python"], c["numpy"], c["matplotlib"], c["date"]]
         for c in (m["columns"][v] for v in m["versions"])
     ]
-    return [table(["torch", "Python", "NumPy", "Matplotlib", "recorded"], rows)]
+    return [table(["torch", "Python", "NumPy", "Matplotlib", "recorded"], rows, m["labels"])]
 
 
 def examples(m: dict) -> list[nodes.Node]:
@@ -151,7 +152,7 @@ def examples(m: dict) -> list[nodes.Node]:
         rows.append(row)
     listed = nodes.enumerated_list(classes=["torch-matrix-notes"])
     listed += [nodes.list_item("", nodes.paragraph(text=note)) for note in notes]
-    return [table(["example", *m["versions"]], rows), listed]
+    return [table(["example", *m["versions"]], rows, m["labels"]), listed]
 
 
 def myths(m: dict) -> list[nodes.Node]:
@@ -159,7 +160,7 @@ def myths(m: dict) -> list[nodes.Node]:
         [v, "yes: every assertion held" if cell == HELD else f"not established: {cell}"]
         for v, cell in zip(m["versions"], _cells(m, MYTHS))
     ]
-    return [table(["torch", "backward succeeds, gradients equal"], rows)]
+    return [table(["torch", "backward succeeds, gradients equal"], rows, m["labels"])]
 
 
 def ledger(m: dict) -> list[nodes.Node]:
@@ -180,7 +181,7 @@ def ledger(m: dict) -> list[nodes.Node]:
     ]
     if not rows:
         return [nodes.paragraph(text="Every claim gets the same verdict on every version.")]
-    return [table(["claim", *m["versions"]], rows)]
+    return [table(["claim", *m["versions"]], rows, m["labels"])]
 
 
 def wordings(m: dict) -> list[dict]:
@@ -205,7 +206,7 @@ def errors(m: dict) -> list[nodes.Node]:
     ]
     if not rows:
         return [nodes.paragraph(text="Every error is worded the same on every version.")]
-    return [table(["example", "torch", "the error, as that version words it"], rows)]
+    return [table(["example", "torch", "the error, as that version words it"], rows, m["labels"])]
 
 
 def older_wordings(m: dict, installed: str) -> list[dict]:
@@ -219,33 +220,31 @@ def older_wordings(m: dict, installed: str) -> list[dict]:
     ]
 
 
-def _cell(text: str) -> nodes.Element:
+def _cell(text: str, labels: dict[str, str]) -> nodes.Element:
     """An example's name links to its page, named by its title; an error keeps its lines."""
-    if re.fullmatch(r"plot_\w+\.py", text):
-        (script,) = Path(DATA.parents[2], "examples").glob(f"*/{text}")
-        target = f"sphx_glr_auto_examples_{script.parent.name}_{text}".lower()
+    if text in labels:
         ref = addnodes.pending_xref(
             "",
             nodes.inline(text, text),
             refdomain="std",
             reftype="ref",
-            reftarget=target,
-            refexplicit=False,  # named by the page's title
+            reftarget=labels[text].lower(),
+            refexplicit=False,
             refwarn=True,
-        )
+        )  # named by the page's title
         return nodes.paragraph("", "", ref)
     if "\n" in text:
         return nodes.literal_block(text, text)
     return nodes.paragraph(text=text)
 
 
-def table(header: list[str], rows: list[list[str]]) -> nodes.table:
+def table(header: list[str], rows: list[list[str]], labels: dict[str, str]) -> nodes.table:
     tgroup = nodes.tgroup(cols=len(header))
     tgroup += [nodes.colspec(colwidth=1) for _ in header]
-    tgroup += nodes.thead("", nodes.row("", *(nodes.entry("", _cell(c)) for c in header)))
-    tgroup += nodes.tbody(
-        "", *(nodes.row("", *(nodes.entry("", _cell(c)) for c in r)) for r in rows)
-    )
+    for part, lines in ((nodes.thead, [header]), (nodes.tbody, rows)):
+        tgroup += part(
+            "", *(nodes.row("", *(nodes.entry("", _cell(c, labels)) for c in r)) for r in lines)
+        )
     return nodes.table("", tgroup, classes=["torch-matrix"])
 
 
