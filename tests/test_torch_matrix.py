@@ -116,7 +116,7 @@ def test_a_failure_reads_as_its_cause(kind, line, cell):
 def test_held_the_expected_crash_no_line_and_a_timeout_read_as_such():
     outcome_text, boom = torch_matrix.outcome_text, failed("RuntimeError", "boom")
     assert outcome_text({"status": "passed", "failure": None}) == torch_matrix.HELD
-    crash = "ended in the crash its page shows (line 7): RuntimeError: boom"
+    crash = "ended in the crash its page shows: RuntimeError: boom"
     assert outcome_text(boom, crash=True) == crash
     assert outcome_text(failed("E", "boom", at=None)) == "failed: E: boom"
     late = failed("timeout", "still running after 120 s", status="timeout")
