@@ -235,7 +235,7 @@ with raises(RuntimeError, "Is there a distributed collective mismatch"):
 # Each rank now runs both entries, in the same order, but its loss uses only
 # its own entry's output. The forward's all-gathers match; the backward's
 # exchanges do not, since each rank's backward goes through its own entry
-# only, and the ranks wait for each other. Here a collective waits at most 5
+# only, and the ranks wait for each other. Here a collective waits at most 3
 # seconds: the first rank to give up reports a timeout, and the other then
 # finds its connection closed, or times out too (which comes first varies
 # from run to run, so only these facts are printed).
@@ -247,11 +247,11 @@ def own_output_in_loss(rank):
     return None
 
 
-errors = run_on_ranks(own_output_in_loss, timeout=5)
+errors = run_on_ranks(own_output_in_loss, timeout=3)
 for rank, error in enumerate(errors):
     print(f"rank {rank}'s step raised a RuntimeError: "
           f"{isinstance(error, RuntimeError)}")
-timed_out = any("Timed out waiting 5000ms" in str(error) for error in errors)
+timed_out = any("Timed out waiting 3000ms" in str(error) for error in errors)
 print(f"a rank timed out waiting for the other: {timed_out}")
 assert all(isinstance(error, RuntimeError) for error in errors) and timed_out
 
