@@ -192,8 +192,7 @@ class FillErrorIndex(SphinxPostTransform):
 
 
 def reread_index_page(app, env) -> list[str]:
-    """The index page is written again at every build: the errors it lists may change."""
-    return [d for d in env.found_docs if "error-index" in Path(env.doc2path(d)).read_text()]
+    return guide.pages_using(env, "error-index")
 
 
 # The search page loads the errors as a script (fetch() fails from file://) and
@@ -247,11 +246,8 @@ def add_page_files(app, pagename, templatename, context, doctree) -> None:
     if pagename == "search" and app.builder.name in ("html", "dirhtml"):
         for script in (SEARCH_DATA, "search-errors.js", "search-words.js"):
             app.add_js_file(script)
-    if (
-        doctree is not None
-        and any(doctree.findall(nodes.bullet_list))
-        and any("error-index" in n["classes"] for n in doctree.findall(nodes.bullet_list))
-    ):
+    lists = doctree.findall(nodes.bullet_list) if doctree is not None else ()
+    if any("error-index" in n["classes"] for n in lists):
         app.add_css_file("error-index.css")
 
 

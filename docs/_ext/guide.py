@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import platform
 import re
@@ -105,8 +106,6 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
 
 def write_zip(archive: Path, entries: list[tuple[str, bytes]]) -> None:
     """Write ``entries`` (name, data) with one fixed time; unchanged bytes stay untouched."""
-    import io
-
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as new:
         for name, data in entries:
@@ -115,6 +114,12 @@ def write_zip(archive: Path, entries: list[tuple[str, bytes]]) -> None:
             new.writestr(info, data, zipfile.ZIP_DEFLATED)
     if not archive.is_file() or archive.read_bytes() != buffer.getvalue():
         archive.write_bytes(buffer.getvalue())
+
+
+def pages_using(env, directive: str) -> list[str]:
+    """The pages that use ``directive``: each lists what the whole build showed, so it is
+    written again at every build (an ``env-updated`` handler returns them)."""
+    return [d for d in env.found_docs if f"{{{directive}}}" in Path(env.doc2path(d)).read_text()]
 
 
 # --- No stale outputs ------------------------------------------------------------------

@@ -270,13 +270,15 @@ class FillTorchMatrix(SphinxPostTransform):
 
     def run(self, **kwargs) -> None:
         for placeholder in list(self.document.findall(torch_matrix)):
-            placeholder.replace_self(PARTS[placeholder["part"]](matrix(self.app)))
+            placeholder.replace_self(PARTS[placeholder["part"]](self.env.guide_matrix))
 
 
 def share(app, env) -> list[str]:
-    """Older wordings for the error index; the versions page is written again."""
-    env.guide_older_wordings = older_wordings(matrix(app), version("torch").split("+")[0])
-    return [d for d in env.found_docs if "torch-matrix" in Path(env.doc2path(d)).read_text()]
+    """Once every page is read: the matrix, its older wordings for the error index; the
+    versions page is written again."""
+    env.guide_matrix = matrix(app)
+    env.guide_older_wordings = older_wordings(env.guide_matrix, version("torch").split("+")[0])
+    return guide.pages_using(env, "torch-matrix")
 
 
 def setup(app):
