@@ -5,9 +5,11 @@ torch.fx and torch.export see ModuleDict entries by their dotted names
 Tracing a model turns every ``self.layers["name"]`` into a reference to the
 submodule ``layers.name``; exporting keeps the same dotted names for
 parameters. Neither gives back a ``ModuleDict``: a traced ``GraphModule``
-holds the same entries under a new plain ``Module``, and an exported program's
-graph calls no submodules until ``torch.export.unflatten`` rebuilds them. A
-``str`` key given as input is not traced: it has to be fixed to one value.
+holds the entries its graph calls under a new plain ``Module`` and drops the
+others, whose keys its ``state_dict`` then lacks; an exported program keeps
+every entry's parameters, but its graph calls no submodules until
+``torch.export.unflatten`` rebuilds them. A ``str`` key given as input is not
+traced: it has to be fixed to one value.
 """
 
 # %%
@@ -63,11 +65,12 @@ def raises(expected, match):
 # %%
 # The traced module shares the entries, not the ``ModuleDict``
 # ------------------------------------------------------------
-# ``symbolic_trace`` copies nothing. The ``GraphModule`` holds the very
-# ``nn.Linear`` objects the model holds, with the same parameters; only the
-# containers on the way to them are new: a plain ``nn.Module`` for every level
-# of the path. ``traced.layers`` is therefore a new ``Module``, not the
-# ``ModuleDict``: attribute access and ``get_submodule`` reach the entries,
+# ``symbolic_trace`` copies no entry: for every entry its graph calls, the
+# ``GraphModule`` holds the very ``nn.Linear`` object the model holds, with the
+# same parameters. Entries the graph does not call are left out (see below).
+# The containers on the way to the entries are new: a plain ``nn.Module`` for
+# every level of the path. ``traced.layers`` is therefore a new ``Module``, not
+# the ``ModuleDict``: attribute access and ``get_submodule`` reach the entries,
 # item access does not.
 entry = two_layers.layers["layer1"]
 same = {
@@ -121,6 +124,20 @@ x = torch.randn(2, 4)
 assert torch.equal(traced_a(x, "a"), model(x, "a"))
 with raises(AssertionError, "specialized"):
     traced_a(x, "b")
+
+# %%
+# The traced module keeps only the entries its graph calls
+# --------------------------------------------------------
+# ``layers.b`` is not called by ``traced_a``'s graph, so ``traced_a`` does not
+# hold it: its ``state_dict`` lacks ``layers.b``, and the model refuses it in a
+# strict load. ``strict=False`` loads ``layers.a`` and reports the rest.
+print(list(traced_a.state_dict()))
+assert not hasattr(traced_a.layers, "b")
+with raises(RuntimeError, r'Missing key\(s\) in state_dict: "layers\.b\.'):
+    model.load_state_dict(traced_a.state_dict())
+result = model.load_state_dict(traced_a.state_dict(), strict=False)
+print(result)
+assert result.missing_keys == ["layers.b.weight", "layers.b.bias"]
 
 # %%
 # torch.export: parameters keep their ModuleDict paths
@@ -185,17 +202,31 @@ print(exported.graph_signature)
 placeholders = [n for n in exported.graph.nodes if n.op == "placeholder"]
 used = [n.name for n in placeholders if n.users]
 print("placeholders used:", used)
+assert used == ["p_layers_a_weight", "p_layers_a_bias", "x"]
 exported_module = exported.module()
 assert torch.equal(exported_module(x, "a"), model(x, "a"))
 with raises(AssertionError, "Guard failed"):
     exported_module(x, "b")
 
 # %%
+# Unlike ``traced_a``, the exported program keeps ``layers.b``: its
+# ``state_dict``, and that of ``exported.module()``, hold every entry and load
+# strictly into the model.
+print(list(exported.state_dict))
+print(model.load_state_dict(exported.state_dict))
+print(model.load_state_dict(exported_module.state_dict()))
+assert list(exported.state_dict) == list(model.state_dict())
+assert list(exported_module.state_dict()) == list(model.state_dict())
+
+# %%
 # Conclusion
 # ----------
 # Graph capture sees ``ModuleDict`` entries as ordinary submodules named
-# ``<dict>.<key>``, so checkpoints and exported programs use those names. Reach
-# the entries of a traced or unflattened module with
+# ``<dict>.<key>``, and its checkpoints use those names. A traced
+# ``GraphModule`` keeps only the entries its graph calls, so its
+# ``state_dict`` loads strictly into the model only when every entry is called;
+# an exported program keeps every entry. Reach the entries of a traced or
+# unflattened module with
 # ``get_submodule("layers.<key>")`` or attribute access, not with item access.
 # A key chosen per call is a constant for tracing and export: trace or export
 # once per key, or move the choice out of the traced code.
