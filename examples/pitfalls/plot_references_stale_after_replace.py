@@ -5,7 +5,9 @@ Stale references, copies and duplicates: what really disconnects a layer
 Looking a layer up with ``self.layers['layer1']`` returns the registered module
 itself. What does cut a layer off from training is holding on to an *old*
 object, training a *copy*, registering the same layer under two names, or
-creating layers inside ``forward``. Each case below is measured.
+creating layers inside ``forward``: kept in a local variable, such a layer is
+never registered; assigned into the ``ModuleDict``, it is registered, but an
+optimizer built before does not hold it. Each case below is measured.
 """
 
 # %%
@@ -154,9 +156,9 @@ assert len(model.state_dict()) == 4 and model.first is model.layers["layer1"]
 # %%
 # Layers created inside ``forward``
 # ---------------------------------
-# A layer built in ``forward`` is new, with new random weights, at every call.
-# It is never registered, so no optimizer can train it, and the model is not
-# even a function of its input.
+# A layer built in ``forward`` and kept in a local variable is new, with new
+# random weights, at every call. It is never registered, so no optimizer can
+# train it, and the model is not even a function of its input.
 class BuiltInForward(nn.Module):
     def __init__(self):
         super().__init__()
@@ -173,10 +175,53 @@ assert not same_input_same_output and len(list(model.parameters())) == 2
 print("parameters:", [name for name, _ in model.named_parameters()])
 print("two calls on the same input agree:", same_input_same_output)
 
+
+# %%
+# A layer assigned into the ``ModuleDict`` inside ``forward`` (built the first
+# time a key is met) is registered: it appears in ``named_parameters()`` after
+# that call, and later calls reuse it. An optimizer built before the call does
+# not hold it: ``backward`` fills its gradient, ``step()`` leaves it unchanged.
+class AddedInForward(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleDict()
+        self.body = nn.Linear(4, 3)
+
+    def forward(self, x, key):
+        if key not in self.layers:
+            self.layers[key] = nn.Linear(3, 2)
+        return self.layers[key](self.body(x))
+
+
+model = AddedInForward()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+print("before the call:", [name for name, _ in model.named_parameters()])
+model(x, "a").sum().backward()
+print("after the call: ", [name for name, _ in model.named_parameters()])
+head = model.layers["a"]
+before = head.weight.detach().clone()
+optimizer.step()
+held = [p for group in optimizer.param_groups for p in group["params"]]
+knows_head = any(p is head.weight for p in held)
+moved = not torch.equal(head.weight, before)
+print("optimizer holds layers.a:", knows_head, "| step() changed it:", moved)
+assert head.weight.grad is not None and not knows_head and not moved
+assert torch.equal(model(x, "a"), model(x, "a"))
+
+# %%
+# ``add_param_group`` gives the optimizer the new layer; the next ``step()``
+# trains it.
+optimizer.add_param_group({"params": head.parameters()})
+optimizer.step()
+moved = not torch.equal(head.weight, before)
+print("after add_param_group, step() changed it:", moved)
+assert moved
+
 # %%
 # Conclusion
 # ----------
 # Build every layer in ``__init__``, register it once, look it up from the
 # container when you use it, and build the optimizer after the last replacement
-# (or rebuild it). Write an alias as a ``@property`` returning
+# or addition (or rebuild it, or give it the new layer with
+# ``add_param_group``). Write an alias as a ``@property`` returning
 # ``self.layers['layer1']``, not as a second registered attribute.
