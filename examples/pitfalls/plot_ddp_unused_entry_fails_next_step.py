@@ -45,14 +45,34 @@ class Branches(nn.ModuleDict):
 # -------------------
 # Each run trains a fresh DDP copy of ``Branches`` from the same starting
 # weights: at step ``s``, rank ``r`` feeds ``inputs[s, r]`` to the entry
-# ``keys[s][r]``, then takes an SGD step. A run keeps the weights after each
-# step that completed, and where it raised, with the error.
-def train(rank, every_entry_in_graph, options, keys):
+# ``keys[s][r]``, then takes an optimizer step (plain SGD unless a run names
+# another). A run keeps the weights after each step that completed, the
+# names of the parameters left with no gradient (``.grad`` is ``None``), and
+# where it raised, with the error. ``replace`` puts a new ``image`` entry in
+# the model after it was wrapped, and with ``"and wrap again"`` wraps it
+# again; the new entry gets the same starting weights.
+optimizers = {  # the same learning rate for each
+    "SGD": lambda params: torch.optim.SGD(params, lr=0.1),
+    "SGD(momentum=0.9)": lambda params: torch.optim.SGD(
+        params, lr=0.1, momentum=0.9
+    ),
+    "AdamW(weight_decay=0.01)": lambda params: torch.optim.AdamW(
+        params, lr=0.1, weight_decay=0.01
+    ),
+}
+
+
+def train(rank, keys, every_entry_in_graph=False, optimizer="SGD",
+          replace=None, **options):
     model = DDP(Branches(every_entry_in_graph), **options)
+    if replace:
+        model.module["image"] = nn.Linear(4, 2)  # on every rank
+    if replace == "and wrap again":
+        model = DDP(model.module, **options)
     # A plain checkpoint goes into model.module (see below).
     model.module.load_state_dict(start)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    result = {"after step": [], "failed": None, "checkpoint": None}
+    optimizer = optimizers[optimizer](model.parameters())
+    result = {"after step": [], "no grad": [], "failed": None}
     try:
         for step, key_of_rank in enumerate(keys, start=1):
             optimizer.zero_grad()
@@ -63,6 +83,9 @@ def train(rank, every_entry_in_graph, options, keys):
             optimizer.step()
             weights = copy.deepcopy(model.module.state_dict())
             result["after step"].append(weights)
+            result["no grad"].append([
+                n for n, p in model.module.named_parameters() if p.grad is None
+            ])
     except RuntimeError as error:
         result["failed"] = (where, error)
     result["checkpoint"] = model.state_dict()
@@ -70,7 +93,9 @@ def train(rank, every_entry_in_graph, options, keys):
 
 
 def train_on_rank(rank):
-    return {name: train(rank, *setup) for name, setup in runs.items()}
+    return {
+        name: train(rank, keys, **how) for name, (keys, how) in runs.items()
+    }
 
 
 # keys[s][r]: the entry that rank r runs at step s
@@ -78,20 +103,31 @@ per_rank = [["image", "text"], ["text", "image"], ["image", "image"]]
 same_entry = [["image", "image"], ["image", "image"]]
 fixed = [["image", "text"]] * 3
 changing = [["image", "image"], ["text", "text"]]
-runs = {  # name: (every entry in the graph?, DDP options, keys)
-    "no option, entries differ per rank": (False, {}, per_rank),
-    "no option, same entry on both ranks": (False, {}, same_entry),
-    "find_unused_parameters=True": (
-        False, {"find_unused_parameters": True}, per_rank
-    ),
-    "every entry in the graph": (True, {}, per_rank),
+unused = {"find_unused_parameters": True}
+in_graph = {"every_entry_in_graph": True}
+runs = {  # name: (keys, how: Branches and DDP options, optimizer, replace)
+    "no option, entries differ per rank": (per_rank, {}),
+    "no option, same entry on both ranks": (same_entry, {}),
+    "find_unused_parameters=True": (per_rank, unused),
+    "every entry in the graph": (per_rank, in_graph),
     "static_graph=True, fixed entry per rank": (
-        False, {"static_graph": True}, fixed
+        fixed, {"static_graph": True}
     ),
-    "static_graph=True, entries change": (
-        False, {"static_graph": True}, changing
+    "static_graph=True, entries change": (changing, {"static_graph": True}),
+    "image replaced after wrapping": (
+        same_entry, {**unused, "replace": "after wrapping"}
+    ),
+    "image replaced, then wrapped again": (
+        same_entry, {**unused, "replace": "and wrap again"}
     ),
 }
+for optimizer in ("SGD(momentum=0.9)", "AdamW(weight_decay=0.01)"):
+    runs[f"find_unused_parameters=True, {optimizer}"] = (
+        per_rank, {**unused, "optimizer": optimizer}
+    )
+    runs[f"every entry in the graph, {optimizer}"] = (
+        per_rank, {**in_graph, "optimizer": optimizer}
+    )
 torch.manual_seed(0)
 plain = Branches()  # the same model, trained here without DDP
 start = copy.deepcopy(plain.state_dict())  # the starting weights
@@ -171,10 +207,11 @@ rank_results = run_on_ranks(train_on_rank)  # one value per rank
 # -----------------------------------
 # DDP averages the ranks' gradients, so it should minimise the mean of the
 # ranks' losses. ``trained_without_ddp`` trains ``plain`` on that mean, in
-# this process; ``ranks=[0]`` trains on rank 0's loss alone instead.
-def trained_without_ddp(keys, ranks=(0, 1)):
+# this process, with the optimizer named; ``ranks=[0]`` trains on rank 0's
+# loss alone instead.
+def trained_without_ddp(keys, ranks=(0, 1), optimizer="SGD"):
     plain.load_state_dict(start)
-    optimizer = torch.optim.SGD(plain.parameters(), lr=0.1)
+    optimizer = optimizers[optimizer](plain.parameters())
     for step, key_of_rank in enumerate(keys):
         optimizer.zero_grad()
         losses = [
@@ -201,7 +238,7 @@ def same(weights, expected):
 # not help: the other entry is unused on both.
 for name in ("no option, entries differ per rank",
              "no option, same entry on both ranks"):
-    keys = runs[name][2][:1]  # step 1
+    keys = runs[name][0][:1]  # step 1
     rank0, rank1 = (results[name]["after step"][0] for results in rank_results)
     ranks_agree = same(rank0, rank1)
     as_without_ddp = same(rank0, trained_without_ddp(keys))
@@ -283,33 +320,89 @@ print(plain.load_state_dict(checkpoint))
 
 
 # %%
-# Two fixes, checked against training without DDP
-# ------------------------------------------------
-# With the entry differing per rank and per step, ``find_unused_parameters``
-# and a ``0 *`` term that puts every parameter in the graph each give, on
-# both ranks and after every step, the weights of training without DDP.
-def check_against_training_without_ddp(name):
-    keys = runs[name][2]
+# Two fixes, checked against training without DDP, with plain SGD
+# ---------------------------------------------------------------
+# With the entry differing per rank and per step, and plain SGD,
+# ``find_unused_parameters=True`` and a ``0 *`` term that puts every
+# parameter in the graph each give, on both ranks and after every step, the
+# weights of training without DDP (with the same optimizer).
+def steps_matching(name):
+    keys, how = runs[name]
+    optimizer = how.get("optimizer", "SGD")
+    verdicts = []
     for rank, results in enumerate(rank_results):
-        steps = results[name]["after step"]
         matches = [
-            same(weights, trained_without_ddp(keys[:step]))
-            for step, weights in enumerate(steps, start=1)
+            same(weights, trained_without_ddp(keys[:step], optimizer=optimizer))
+            for step, weights in enumerate(results[name]["after step"], 1)
         ]
-        print(f"{name}, rank {rank}: steps matching training without DDP: "
-              f"{sum(matches)} of {len(keys)}")
-        assert matches == [True] * len(keys)
+        print(f"{name}, rank {rank}: after each step, equal to training "
+              f"without DDP: {matches}")
+        verdicts.append(matches)
+    return verdicts
 
 
-check_against_training_without_ddp("find_unused_parameters=True")
-check_against_training_without_ddp("every entry in the graph")
+assert steps_matching("find_unused_parameters=True") == [[True] * 3] * 2
+assert steps_matching("every entry in the graph") == [[True] * 3] * 2
+
+# %%
+# A zero gradient is not a missing one
+# ------------------------------------
+# Step 3 runs ``image`` on both ranks: no rank uses ``text``. Training
+# without DDP and with ``find_unused_parameters=True`` leave ``text``'s
+# gradients ``None`` (``optimizer.zero_grad()`` set them to ``None``); the
+# ``0 *`` term gives them a gradient of zeros instead.
+trained_without_ddp(per_rank)
+without_ddp = [n for n, p in plain.named_parameters() if p.grad is None]
+print(f"without DDP, step 3: parameters with no gradient: {without_ddp}")
+for name in ("find_unused_parameters=True", "every entry in the graph"):
+    no_grad = [results[name]["no grad"][2] for results in rank_results]
+    print(f"{name}, step 3, each rank: parameters with no gradient: "
+          f"{no_grad}")
+    assert no_grad == [without_ddp if "unused" in name else []] * 2
+assert without_ddp == ["text.weight", "text.bias"]
+
+# %%
+# Each optimizer here skips a parameter whose gradient is ``None``. A zero
+# gradient is a step like any other: after a first step with a gradient of
+# ones, a second step with a gradient of zeros moves the parameter under SGD
+# with momentum (its momentum) and AdamW (its running averages and weight
+# decay), not under plain SGD.
+for name, make in optimizers.items():
+    moves = []
+    for second_grad in (None, torch.zeros(2)):
+        p = nn.Parameter(torch.ones(2))
+        optimizer = make([p])
+        p.grad = torch.ones(2)
+        optimizer.step()
+        before = p.detach().clone()
+        p.grad = second_grad
+        optimizer.step()
+        moves.append(not torch.equal(p, before))
+    print(f"{name}: a None gradient moves it: {moves[0]}, "
+          f"a zero gradient moves it: {moves[1]}")
+    assert moves == [False, name != "SGD"]
+optimizer.zero_grad()
+print(f"after optimizer.zero_grad(), the gradient is {p.grad}")
+assert p.grad is None
+
+# %%
+# So with momentum or weight decay, the ``0 *`` term moves ``text`` at step
+# 3 where training without DDP does not, and only
+# ``find_unused_parameters=True`` keeps every step equal to it.
+for optimizer in ("SGD(momentum=0.9)", "AdamW(weight_decay=0.01)"):
+    name = f"find_unused_parameters=True, {optimizer}"
+    assert steps_matching(name) == [[True] * 3] * 2
+    name = f"every entry in the graph, {optimizer}"
+    assert steps_matching(name) == [[True, True, False]] * 2
 
 # %%
 # ``static_graph=True``, only for entries that never change
 # ---------------------------------------------------------
 # It was right where each rank used the same entry at every step (rank 0
 # always ``image``, rank 1 always ``text``) ...
-check_against_training_without_ddp("static_graph=True, fixed entry per rank")
+assert steps_matching("static_graph=True, fixed entry per rank") == [
+    [True] * 3
+] * 2
 
 # %%
 # ... and raised when the entries changed from step 1 to step 2.
@@ -321,14 +414,51 @@ for rank, results in enumerate(rank_results):
     assert where.startswith("step 2")
 
 # %%
+# An entry replaced after wrapping is never synchronised
+# ------------------------------------------------------
+# Each rank puts a new ``image`` entry into ``model.module`` after the model
+# was wrapped, with the same starting weights on both ranks; both ranks run
+# ``image``, with ``find_unused_parameters=True``. Nothing raises, yet after
+# each step the ranks' ``image`` weights differ, each equal to training on
+# that rank's loss alone: the new entry's gradients are never averaged.
+name = "image replaced after wrapping"
+for step in (1, 2):
+    rank0, rank1 = (results[name]["after step"][step - 1]
+                    for results in rank_results)
+    differ = [k for k in rank0 if not torch.allclose(rank0[k], rank1[k])]
+    own_loss = [
+        same(weights, trained_without_ddp(same_entry[:step], ranks=[rank]))
+        for rank, weights in enumerate((rank0, rank1))
+    ]
+    print(f"{name}, after step {step}:")
+    print(f"    weights that differ between the ranks: {differ}")
+    print(f"    each rank's equal training on its own loss: {own_loss}")
+    assert differ == ["image.weight", "image.bias"]
+    assert own_loss == [True, True]
+assert [results[name]["failed"] for results in rank_results] == [None] * 2
+
+# %%
+# Wrapping the model again after the replacement, before any step
+# (``model = DDP(model.module, find_unused_parameters=True)``), with the
+# optimizer built after it, gives the weights of training without DDP:
+assert steps_matching("image replaced, then wrapped again") == [
+    [True] * 2
+] * 2
+
+# %%
 # Conclusion
 # ----------
 # On 2 ranks, a step that leaves a ``ModuleDict`` entry unused stops DDP's
 # gradient all-reduce without an error: each rank trains on its own
 # gradients, and the ranks' models drift apart. The next forward raises,
-# whether or not the ranks use the same entry. Pass
-# ``find_unused_parameters=True``, or add ``0 *`` every parameter to the
-# output; use ``static_graph=True`` only when each rank's entries never
-# change. Load a DDP checkpoint into a plain model once ``module.`` is
-# removed from its keys, and a plain checkpoint into a DDP model through
-# ``model.module``.
+# whether or not the ranks use the same entry. ``find_unused_parameters=True``
+# matched training without DDP with plain SGD, SGD with momentum and AdamW.
+# Adding ``0 *`` every parameter to the output matched it with plain SGD
+# only: a parameter that no rank used gets a zero gradient instead of
+# ``None``, which each optimizer here skips, and momentum or weight decay
+# move it. Use ``static_graph=True`` only when each rank's entries never
+# change. Replace an entry before wrapping the model, or wrap it again: an
+# entry replaced after wrapping trains on each rank's own loss, without an
+# error even with ``find_unused_parameters=True``. Load a DDP checkpoint into
+# a plain model once ``module.`` is removed from its keys, and a plain
+# checkpoint into a DDP model through ``model.module``.

@@ -14,8 +14,8 @@ one process.
 """
 
 # %%
-# ``fully_shard`` needs a forward
-# -------------------------------
+# ``fully_shard`` refuses a plain ``ModuleDict``
+# ----------------------------------------------
 # A plain ``nn.ModuleDict`` has no ``forward`` ...
 import copy
 
@@ -45,38 +45,60 @@ def raises(expected, match):
 
 
 # %%
-# ... and ``fully_shard`` refuses it as the root to shard:
+# ... and ``fully_shard`` refuses it as the module to shard:
 with raises(ValueError, "does not support containers that do not implement"):
     fully_shard(plain)
 
 
 # %%
-# The way out used here: a ``ModuleDict`` subclass with a ``forward``. It
-# runs the entry ``key``; with ``run="every entry"`` it runs every entry, in
-# the same order on every rank, and returns the output of ``key``; with
-# ``run="every entry, all in the loss"`` it also adds ``0 *`` every output,
-# so that the backward goes through every entry too.
-class Branches(nn.ModuleDict):
+# The model here is an ``nn.Module`` that holds the ``ModuleDict``. Its
+# ``forward`` runs the entry ``key``; with ``run="every entry"`` it runs
+# every entry, in the same order on every rank, and returns the output of
+# ``key``; with ``run="every entry, all in the loss"`` it also adds ``0 *``
+# every output, so that the backward goes through every entry too.
+class Model(nn.Module):
+    def __init__(self, entries):
+        super().__init__()
+        self.layers = nn.ModuleDict(entries)
+
     def forward(self, x, key, run="own entry"):
         if run == "own entry":
-            return self[key](x)
-        outputs = {name: entry(x) for name, entry in self.items()}
+            return self.layers[key](x)
+        outputs = {name: entry(x) for name, entry in self.layers.items()}
         if run == "every entry":
             return outputs[key]
         return outputs[key] + 0 * sum(out.sum() for out in outputs.values())
+
+
+torch.manual_seed(0)
+full = Model({"image": nn.Linear(4, 2), "text": nn.Linear(4, 2)})
+x = torch.randn(2, 3, 4)  # ranks x batch x features
+
+# %%
+# ``fully_shard`` refuses the ``ModuleDict`` inside the model too, so it
+# cannot be a unit (a group of parameters gathered together) of its own:
+with raises(ValueError, "does not support containers that do not implement"):
+    fully_shard(full.layers)
 
 
 # %%
 # What each rank runs
 # -------------------
 # ``one_step`` shards a copy of ``model``: one FSDP unit per entry, then the
-# root. Rank ``r`` runs the entry ``keys[r]`` on ``x[r]``, forward and
-# backward, and returns its output and every parameter's full gradient.
-# ``on_2_ranks`` runs it on 2 ranks, with ``run_on_ranks`` (defined next).
-def one_step(rank, model, keys, run="own entry"):
+# root (with ``units="entries together"``, one unit for both entries, given
+# as a list, then the root). Rank ``r`` runs the entry ``keys[r]`` on
+# ``x[r]``, forward and backward, and returns its output, every parameter's
+# full gradient (zeros for a gradient that is ``None``) and the names of
+# those that are ``None``. ``on_2_ranks`` runs it on 2 ranks, once for each
+# list of keys, with ``run_on_ranks`` (defined next), and returns the
+# results of both ranks for each.
+def one_step(rank, model, keys, run="own entry", units="one per entry"):
     model = copy.deepcopy(model)
-    for entry in model.values():
-        fully_shard(entry)
+    if units == "one per entry":
+        for entry in model.layers.values():
+            fully_shard(entry)
+    else:
+        fully_shard(list(model.layers.values()))
     fully_shard(model)
     out = model(x[rank], keys[rank], run)
     out.pow(2).mean().backward()
@@ -84,17 +106,16 @@ def one_step(rank, model, keys, run="own entry"):
         name: torch.zeros_like(p) if p.grad is None else p.grad
         for name, p in model.named_parameters()
     }
-    return out.detach(), {n: g.full_tensor() for n, g in grads.items()}
+    no_grad = [name for name, p in model.named_parameters() if p.grad is None]
+    grads = {name: grad.full_tensor() for name, grad in grads.items()}
+    return out.detach(), grads, no_grad
 
 
-def on_2_ranks(keys, run="own entry", model=None):
-    model = full if model is None else model
-    return run_on_ranks(lambda rank: one_step(rank, model, keys, run))
-
-
-torch.manual_seed(0)
-full = Branches({"image": nn.Linear(4, 2), "text": nn.Linear(4, 2)})
-x = torch.randn(2, 3, 4)  # ranks x batch x features
+def on_2_ranks(*keys_list, run="own entry", model=full):
+    per_rank = run_on_ranks(lambda rank: [
+        one_step(rank, model, keys, run) for keys in keys_list
+    ])
+    return list(zip(*per_rank))  # for each keys: (rank 0's, rank 1's)
 
 
 # %%
@@ -167,17 +188,17 @@ def run_on_ranks(fn, timeout=20, deadline=40):
 # Each result against the full weights
 # ------------------------------------
 # The right gradient is that of the mean of the ranks' losses, computed here
-# with ``full``; a parameter no rank used has a zero gradient.
+# with ``full``; a parameter that no rank used has none, compared as zeros.
 def check(keys, results):
     full.zero_grad()
     losses = [
-        full[key](x[rank]).pow(2).mean() for rank, key in enumerate(keys)
+        full(x[rank], key).pow(2).mean() for rank, key in enumerate(keys)
     ]
     (sum(losses) / len(losses)).backward()
     verdicts = []
     for rank, key in enumerate(keys):
-        out, grads = results[rank]
-        output_right = torch.allclose(out, full[key](x[rank]))
+        out, grads, _ = results[rank]
+        output_right = torch.allclose(out, full(x[rank], key))
         grads_right = all(
             torch.allclose(grads[name], torch.zeros_like(p) if p.grad is None
                            else p.grad)
@@ -191,17 +212,14 @@ def check(keys, results):
 
 # %%
 # The same entry on both ranks: right.
-assert check(["image", "image"], on_2_ranks(["image", "image"])) == [
-    (True, True), (True, True)
-]
-assert check(["text", "text"], on_2_ranks(["text", "text"])) == [
-    (True, True), (True, True)
-]
+both_image, both_text = on_2_ranks(["image", "image"], ["text", "text"])
+assert check(["image", "image"], both_image) == [(True, True), (True, True)]
+assert check(["text", "text"], both_text) == [(True, True), (True, True)]
 
 # %%
 # Different entries of the same shape: no error, and both ranks' outputs
 # and gradients are wrong.
-mixed_results = on_2_ranks(["image", "text"])
+(mixed_results,) = on_2_ranks(["image", "text"])
 assert check(["image", "text"], mixed_results) == [
     (False, False), (False, False)
 ]
@@ -211,10 +229,11 @@ assert check(["image", "text"], mixed_results) == [
 # of rank 0's ``image`` met the all-gather of rank 1's ``text``, so each got
 # ``image``'s first row (rank 0's shard) and ``text``'s second row (rank 1's
 # shard).
-weight = torch.cat([full["image"].weight[:1], full["text"].weight[1:]])
-bias = torch.cat([full["image"].bias[:1], full["text"].bias[1:]])
+image, text = full.layers["image"], full.layers["text"]
+weight = torch.cat([image.weight[:1], text.weight[1:]])
+bias = torch.cat([image.bias[:1], text.bias[1:]])
 for rank in range(2):
-    out, _ = mixed_results[rank]
+    out, _, _ = mixed_results[rank]
     mixed = torch.allclose(out, nn.functional.linear(x[rank], weight, bias))
     print(f"rank {rank}: output equals that of the mixed weights: {mixed}")
     assert mixed
@@ -224,7 +243,7 @@ for rank in range(2):
 # and gloo aborts rank 0's process. The last line it printed names the
 # mismatch.
 torch.manual_seed(0)
-unequal = Branches({"image": nn.Linear(4, 2), "text": nn.Linear(4, 3)})
+unequal = Model({"image": nn.Linear(4, 2), "text": nn.Linear(4, 3)})
 with raises(RuntimeError, "Is there a distributed collective mismatch"):
     on_2_ranks(["image", "text"], model=unequal)
 
@@ -260,9 +279,63 @@ assert all(isinstance(error, RuntimeError) for error in errors) and timed_out
 # every output to what it returns, so that every output is in the loss and
 # the backward, too, goes through every entry.
 every = "every entry, all in the loss"
-assert check(["image", "text"], on_2_ranks(["image", "text"], every)) == [
-    (True, True), (True, True)
-]
+fixed, both_image = on_2_ranks(
+    ["image", "text"], ["image", "image"], run=every
+)
+assert check(["image", "text"], fixed) == [(True, True), (True, True)]
+
+# %%
+# It gives a parameter that no rank used a gradient of zeros where the full
+# weights have none (``None``): with both ranks on ``image``, ``text``'s
+# gradients. An optimizer skips a parameter whose gradient is ``None``, but
+# momentum or weight decay move one whose gradient is zero (see :doc:`the
+# DDP example <plot_ddp_unused_entry_fails_next_step>`, where the same
+# ``0 *`` term makes training differ).
+assert check(["image", "image"], both_image) == [(True, True), (True, True)]
+no_grad = [name for name, p in full.named_parameters() if p.grad is None]
+print(f"full weights: parameters with no gradient: {no_grad}")
+for rank, (_, grads, fsdp_no_grad) in enumerate(both_image):
+    zeros = [name for name in no_grad if not grads[name].any()]
+    print(f"rank {rank}: parameters with no gradient: {fsdp_no_grad}, "
+          f"with a gradient of zeros: {zeros}")
+    assert fsdp_no_grad == [] and zeros == no_grad
+assert no_grad == ["layers.text.weight", "layers.text.bias"]
+
+
+# %%
+# Other ways to group the entries
+# -------------------------------
+# ``fully_shard`` also takes both entries as one unit (a list), and a
+# ``ModuleDict`` subclass with a ``forward`` as the root. With both entries
+# in one unit, the forward gathers both, and a rank may run either: the
+# outputs are right, but with different entries on the two ranks the
+# gradients are still wrong, without an error.
+class Branches(nn.ModuleDict):
+    def forward(self, x, key):
+        return self[key](x)
+
+
+def other_units(rank):
+    together = one_step(
+        rank, full, ["image", "text"], units="entries together"
+    )
+    branches = Branches(copy.deepcopy(dict(full.layers)))
+    for entry in branches.values():
+        fully_shard(entry)
+    fully_shard(branches)  # the subclass as the root
+    return together, branches(x[rank], "image").detach()
+
+
+results = run_on_ranks(other_units)
+together = [together for together, _ in results]
+assert check(["image", "text"], together) == [(True, False), (True, False)]
+
+# %%
+# The subclass, with both ranks on ``image``, gives the right outputs:
+for rank, (_, out) in enumerate(results):
+    right = torch.allclose(out, full(x[rank], "image"))
+    print(f"rank {rank}, the subclass ran image: output right: {right}")
+    assert right
 
 # %%
 # Conclusion
@@ -271,11 +344,21 @@ assert check(["image", "text"], on_2_ranks(["image", "text"], every)) == [
 # the same sharded entries in the same order, forward and backward.
 # Different entries gave wrong results without an error (same shapes) or
 # killed a process (different shapes); running every entry with only one's
-# own output in the loss left the backward waiting until a timeout. With
-# entries sharded by FSDP2, make every rank run every entry, in the same
-# order, and put every output in the loss:
-# ``out + 0 * sum(o.sum() for o in outputs)``. ``fully_shard`` needs a
-# module with a ``forward`` at the root: subclass ``ModuleDict``, as here.
+# own output in the loss left the backward waiting until a timeout; one unit
+# for both entries made the outputs right, not the gradients. With entries
+# sharded by FSDP2, make every rank run every entry, in the same order, and
+# put every output in the loss: ``out + 0 * sum(o.sum() for o in outputs)``.
+# A parameter that no rank used then gets a gradient of zeros instead of
+# ``None``, which momentum or weight decay can turn into a step.
+#
+# ``fully_shard`` refused a plain ``ModuleDict``, as the root and as a unit
+# inside a model. On the torch this page was built with, it took an
+# ``nn.Module`` that holds one (this page's model), the entries, a list of
+# them, and a ``ModuleDict`` subclass with a ``forward``. The record of torch
+# 2.6.0 on :doc:`the versions page </explanation/across-torch-versions>`
+# shows ``fully_shard`` refusing such a subclass as the root, with the same
+# ``ValueError``.
+#
 # Under DDP, by contrast, an entry chosen per rank trains correctly with
 # ``find_unused_parameters=True`` (see :doc:`the DDP example
 # <plot_ddp_unused_entry_fails_next_step>`).
