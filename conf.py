@@ -70,6 +70,8 @@ sphinx_gallery_conf = {
     "write_computation_times": False,
     # Running times differ from build to build; not showing them keeps pages reproducible.
     "min_reported_time": 10**9,
+    # Each figure also drawn at twice its dots per inch, for screens of high density.
+    "image_srcset": ["2x"],
     # The examples run in one process per core.
     "parallel": os.cpu_count() or 1,
 }

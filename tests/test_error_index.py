@@ -24,9 +24,9 @@ DOCTESTS = "div.guide-doctest, div.guide-testoutput"
 TRACEBACK = re.compile(r"^Traceback \(most recent call last\):\n(?:[ .].*\n)*(\S.*)$", re.M)
 
 
-def blocks_showing_errors(site) -> list[tuple[str, str, list[str]]]:
-    """(source, page, errors) of each block of the built pages that shows errors, read
-    without the index: an example's output, a doctest's traceback (its last line)."""
+def blocks_showing_errors(site) -> list[tuple]:
+    """(source, page, errors, block) of each block of the built pages that shows errors,
+    read without the index: an example's output, a doctest's traceback (its last line)."""
     found = []
     for html in sorted(site.html.rglob("*.html")):
         page = html.relative_to(site.html).as_posix()
@@ -35,7 +35,7 @@ def blocks_showing_errors(site) -> list[tuple[str, str, list[str]]]:
         for block in soup(html).select(OUTPUTS if example else DOCTESTS):
             shown = find(rendered(block.get_text()))
             source = html.stem + ".py" if example else page.removesuffix(".html")
-            found += [(source, page, shown)] if shown else []
+            found += [(source, page, shown, block)] if shown else []
     return found
 
 
@@ -49,10 +49,20 @@ def index_links(site) -> dict[str, list[tuple[str, str]]]:
     return links
 
 
-def test_every_error_a_page_shows_is_indexed_and_linked_to_the_block_showing_it(site):
+def test_every_error_shown_is_indexed_linked_and_its_code_captioned(site):
+    """The code that raised (a doctest, or the code just before an output: an example's
+    cell, a ``{testcode}``) has the caption "raises <type>"; no other block has one."""
     indexed, links = h.shown_errors_by_source(site), index_links(site)
-    by_example, checked, pages = {}, 0, {}
-    for source, page, errors in blocks_showing_errors(site):
+    by_example, checked, pages, captioned = {}, 0, {}, set()
+    for source, page, errors, block in blocks_showing_errors(site):
+        code = block
+        if "guide-doctest" not in block["class"]:
+            code = block.find_previous("div", class_=re.compile("^highlight-"))
+        caption = code.parent.select_one("div.code-block-caption > span.caption-text")
+        kinds = {guide.EXCEPTION.match(e).group(1) for e in errors}
+        assert caption, (page, errors)
+        assert kinds <= set(caption.get_text()[7:].split(", ")), (page, errors)
+        captioned.add((page, code.parent["id"]))
         if source.endswith(".py"):
             by_example.setdefault(source, []).extend(errors)
         else:  # a doctest's: the whole message is indexed, its first line ends the traceback
@@ -68,7 +78,10 @@ def test_every_error_a_page_shows_is_indexed_and_linked_to_the_block_showing_it(
             checked += 1
     assert {s: e for s, e in indexed.items() if s.endswith(".py")} == by_example
     assert sorted(links) == shown_errors(site)  # the page lists what the JSON holds
+    every = {(p, w["id"]) for p in pages for w in pages[p].select("div.guide-raises")}
+    assert captioned == every, every ^ captioned
     print(f"\n{checked} (block, error) pairs, {len(pages)} pages, {len(links)} errors")
+    print(f"{len(every)} blocks captioned with what they raise")
     assert min(checked, len(links)) >= 40 and len(indexed) >= 15, (checked, len(links))
 
 
@@ -107,7 +120,8 @@ def test_a_pasted_or_retyped_error_finds_a_page_showing_it_in_the_first_3(site, 
     ways = (h.as_pasted, h.retyped)
     typed = [(way(e), h.error_shape(e)) for way in ways for e in errors]
     base = site.html.as_uri() + "/"
-    found, visit = ranked_links(chromium, base + "search.html", [q for q, _ in typed])
+    queries = [q for q, _ in typed] + ["KeyError: 'layer3'"]  # a key of one's own
+    (*found, missing_key), visit = ranked_links(chromium, base + "search.html", queries)
     lost, root = [], unquote(urlparse(base).path)
     for (query, shape), hrefs in zip(typed, found, strict=True):
         top = [unquote(urlparse(href).path).removeprefix(root) for href in hrefs[:3]]
@@ -116,6 +130,10 @@ def test_a_pasted_or_retyped_error_finds_a_page_showing_it_in_the_first_3(site, 
     print(f"\n{len(typed)} queries in one search page")
     assert len(found) == len(typed) == 2 * len(errors) >= 80
     assert not lost, lost
+    # the block that shows a missing key under item access
+    first, access = urlparse(missing_key[0]), "reference/access.html"
+    assert unquote(first.path).removeprefix(root) == access, missing_key[:3]
+    assert 'md["nope"]' in soup(site.html / access).find(id=first.fragment).get_text()
     assert not visit.console and not visit.outside(site.html), visit.console
 
 

@@ -1,8 +1,9 @@
 """The site as its three readers meet it, in real Chromium, from disk, on every page.
 
 The one who wants the answer (the first screen states the verdict), the one debugging an error (no
-code line is cut off; copied code has no prompts), the one learning (example pages open with title,
-stamp and downloads; each example has its own thumbnail). Every page is loaded once per width,
+code line or output is cut off; copied code has no prompts), the one learning (every page with
+executed code names the torch that ran it; example pages open with title, stamp and downloads; each
+example has its own thumbnail; the tutorial, copied block by block, runs). Every page is loaded once per width,
 1280×900 and 390×844, light then dark; at 1280 axe-core audits it light and dark in the same load.
 """
 
@@ -10,13 +11,15 @@ from __future__ import annotations
 
 import doctest
 import re
+import subprocess
+import sys
 from collections import Counter
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 from browser import html_pages, visit
-from helpers import MYTHS_PAGE, soup
+from helpers import MYTHS_PAGE, offline, soup
 
 VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
 IMAGES = (".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp", ".ico")
@@ -24,29 +27,41 @@ IMAGES = (".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp", ".ico")
 # ledger shows every verdict's evidence, highlighted; the search page loads the site's
 # index and every error's data, which grow with the site.
 MAX_BYTES = {"explanation/claims-ledger.html": 380_000, "search.html": 360_000}
-# The code blocks cut off: wider than their column at 1280 px, wrapping on a phone (a
-# hanging indent, as the error index's, keeps the indentation readable). An example page
-# opens with its title (3 lines at most), the stamp, and the downloads on the first screen.
-LIGHT = """([width, height, example, torch]) => {
-  const found = [], css = el => getComputedStyle(el), pres = [...document.querySelectorAll("article pre")];
-  const wraps = pre => ["normal", "pre-wrap", "pre-line", "break-spaces"].includes(css(pre).whiteSpace)
-    && !(pre.closest("ul.error-index") && css(pre).textIndent.includes("hanging"));
-  for (const pre of pres.filter(pre => width > 1000 ? pre.scrollWidth > pre.clientWidth + 1 : wraps(pre)))
+# The code blocks cut off: at 1280 px any block wider than its column; at every width an
+# output (what code printed, a doctest) that scrolls sideways or wraps without a hanging
+# indent, a table that scrolls out of a keyboard's reach, a date broken over two lines. A
+# page with executed code names the torch that ran it; an example page opens with its title
+# (3 lines at most), the stamp, and the downloads on the first screen.
+OUTPUTS = """div.sphx-glr-script-out pre, div.highlight-pytb pre, div.guide-doctest pre,
+  div.guide-testoutput pre, div.guide-typecheck-output pre, table.torch-matrix pre, ul.error-index pre"""
+LIGHT = """([width, height, example, torch, outputs]) => {
+  const found = [], pres = [...document.querySelectorAll("article pre")], range = document.createRange();
+  const scrolls = el => el.scrollWidth > el.clientWidth + 1, out = pres.filter(pre => pre.matches(outputs));
+  const hanging = pre => getComputedStyle(pre).textIndent.includes("hanging");
+  for (const pre of pres.filter(pre => scrolls(pre) && (width > 1000 || out.includes(pre)) || out.includes(pre) && !hanging(pre)))
     found.push("cut off: " + pre.textContent.split("\\n").reduce((a, b) => (b.length > a.length ? b : a)));
-  if (!example) return {found, blocks: pres.length};
-  const h1 = document.querySelector("article h1"), range = document.createRange(), lines = new Set();
+  const lines = node => (range.selectNodeContents(node), new Set([...range.getClientRects()].map(r => Math.round(r.top))).size);
+  for (const table of [...document.querySelectorAll("article div.table-wrapper")].filter(scrolls))
+    if (table.tabIndex !== 0 || !table.getAttribute("aria-label")) found.push("a table out of the keyboard's reach");
+  const dates = [...document.querySelectorAll("article td")].filter(td => /^\\d{4}-\\d\\d-\\d\\d$/.test(td.textContent.trim()));
+  found.push(...dates.filter(td => lines(td.firstChild) > 1).map(td => "a date broken: " + td.textContent));
+  const stamps = [...document.querySelectorAll("article p.guide-stamp")].map(p => p.textContent.replace(/\\s+/g, " "));
+  const executed = document.querySelector("article :is(div.guide-executed, div.sphx-glr-script-out)") !== null;
+  if (executed && !stamps.some(stamp => stamp.includes(torch))) found.push("no stamp names the torch that ran its code");
+  const counts = {found, blocks: pres.length, outputs: out.length, dates: dates.length, executed};
+  if (!example) return counts;
+  const h1 = document.querySelector("article h1"), title = new Set();
   for (const node of [...h1.childNodes].filter(node => node.nodeType === Node.TEXT_NODE)) {
     range.selectNodeContents(node);
-    for (const rect of range.getClientRects()) lines.add(Math.round(rect.top));
+    for (const rect of range.getClientRects()) title.add(Math.round(rect.top));
   }
   const first = document.querySelector("article :is(h1, p, div.admonition, div.sphx-glr-download-link-note)");
   const [stamp, downloads] = [h1.nextElementSibling, h1.nextElementSibling?.nextElementSibling];
-  if (first !== h1 || lines.size > 3) found.push(`the title: first ${first === h1}, ${lines.size} lines`);
-  if (!stamp?.matches("p.guide-stamp") || !stamp.textContent.replace(/\\s+/g, " ").includes(torch))
-    found.push("no stamp under the title");
+  if (first !== h1 || title.size > 3) found.push(`the title: first ${first === h1}, ${title.size} lines`);
+  if (!stamp?.matches("p.guide-stamp")) found.push("no stamp under the title");
   if (!downloads?.matches("div.guide-downloads") || downloads.getBoundingClientRect().bottom > height)
     found.push("the downloads are not under the stamp on the first screen");
-  return {found, blocks: pres.length};
+  return counts;
 }"""
 # A dark page, on which every figure sits on a dimmed, padded card (no white box).
 DARK = """() => ({
@@ -87,8 +102,10 @@ def axe_problems(page, rules: list[str] | None = None) -> list[str]:
             for v in violations if v["impact"] in ("serious", "critical")]
 
 
-# Dark mode changes colours alone: the dark audit runs axe-core's colour rules.
+# Dark mode changes colours alone: the dark audit runs axe-core's colour rules; on a phone,
+# what scrolls is audited.
 DARK_RULES = ["color-contrast", "link-in-text-block"]
+PHONE_RULES = ["scrollable-region-focusable"]
 # The desktop audit is split in parts, which pytest-xdist's workers share.
 PARTS = {"desktop": 4, "phone": 1}
 
@@ -113,9 +130,10 @@ def copy_problems(page, html: Path) -> tuple[int, list[str]]:
 @pytest.mark.parametrize("width, part", [(w, p) for w in PARTS for p in range(PARTS[w])])
 def test_every_page_offline_uncut_light_dark_accessible(site, chromium, width, part):
     """Each page, loaded once: no outside request, failure or console error; no code block cut off;
-    under 300 KB without images and 3 MB in all; an example page opens as it should; switched to
-    dark, a dark page with no white figure. At 1280 px: axe-core finds no serious violation light or
-    dark, and each copy button copies its block's code."""
+    under 300 KB without images and 3 MB in all; a page with executed code stamped; an example page
+    opens as it should; switched to dark, a dark page with no white figure. At 1280 px: axe-core
+    finds no serious violation light or dark, and each copy button copies its block's code; at 390
+    px, every block that scrolls is reached by keyboard."""
     from axe_playwright_python.sync_playwright import Axe
 
     axe, problems, seen, torch = Axe().axe_script, {}, Counter(), f"torch {version('torch')} on"
@@ -129,11 +147,10 @@ def test_every_page_offline_uncut_light_dark_accessible(site, chromium, width, p
         if weight[0] > MAX_BYTES.get(rel, 300_000) or weight[1] > 3_000_000:
             found.append(f"{weight} bytes without images and in all")
         example = re.match(r"auto_examples/.*/plot_", rel) is not None
-        light = page.evaluate(LIGHT, [*VIEWPORTS[width], example, torch])
+        light = page.evaluate(LIGHT, [*VIEWPORTS[width], example, torch, OUTPUTS])
         desktop = width == "desktop"
-        if desktop:
-            page.evaluate(axe)  # axe-core itself, once per page
-        found += light["found"] + (axe_problems(page) if desktop else [])
+        page.evaluate(axe)  # axe-core itself, once per page; on a phone, what scrolls
+        found += light["found"] + axe_problems(page, None if desktop else PHONE_RULES)
         page.emulate_media(color_scheme="dark")
         dark = page.evaluate(DARK)
         found += dark_problems(dark)
@@ -142,31 +159,30 @@ def test_every_page_offline_uncut_light_dark_accessible(site, chromium, width, p
             found += [f"dark: {p}" for p in axe_problems(page, DARK_RULES)] + wrong
             seen.update(copies=copies)
         page.context.close()
-        seen.update(pages=1, blocks=light["blocks"], images=dark["images"])
-        seen.update(examples=example)
+        seen.update({k: light[k] for k in ("blocks", "outputs", "dates", "executed")})
+        seen.update(pages=1, images=dark["images"], examples=example)
         problems |= {rel: found} if found else {}
     print(f"\n{width} {part}: {dict(seen)}")
     share = PARTS[width]
     assert len(every) >= 40 and seen["pages"] == len(every[part::share])
     assert seen["blocks"] > 300 // share and seen["examples"] >= 10 // share
+    assert seen["outputs"] > 180 // share and seen["executed"] >= 28 // share
     assert seen["copies"] >= 20 // share if desktop else seen["images"] >= 12  # all pages
+    assert desktop or seen["dates"] >= 4
     assert all((site.html / rel).is_file() for rel in MAX_BYTES)
     assert not problems
 
 
-SPOIL = {
-    "desktop": "pre => { pre.style.whiteSpace = 'pre'; pre.textContent += '#'.repeat(200) }",
-    "phone": "pre => { pre.style.whiteSpace = 'pre-wrap' }",
-}
+SPOIL = "pre => { pre.style.whiteSpace = 'pre'; pre.textContent += '#'.repeat(200) }"
 
 
 @pytest.mark.parametrize("width", VIEWPORTS)
-def test_the_check_finds_a_code_block_cut_off(site, chromium, width):
+def test_the_check_finds_an_output_cut_off(site, chromium, width):
     _, page = open_page(chromium, site, "reference/keys.html", width)
-    before = page.evaluate(LIGHT, [*VIEWPORTS[width], False, ""])["found"]
-    page.eval_on_selector("article pre", SPOIL[width])
-    after = page.evaluate(LIGHT, [*VIEWPORTS[width], False, ""])["found"]
-    assert len(after) == len(before) + 1
+    check = [*VIEWPORTS[width], False, "", OUTPUTS]
+    before = page.evaluate(LIGHT, check)["found"]
+    page.eval_on_selector("article div.guide-doctest pre", SPOIL)
+    assert len(page.evaluate(LIGHT, check)["found"]) == len(before) + 1
     page.context.close()
 
 
@@ -258,13 +274,42 @@ def test_every_example_has_a_thumbnail_of_its_own_titled_in_words(site, tmp_path
     assert (tmp_path / "p.png").read_bytes() not in thumbs
 
 
-def test_the_cost_figure_states_its_result_legibly_on_a_phone(site, chromium):
-    """Its alt text is its title; its 11-point text is 9 px tall or more at 390 px."""
+def test_the_cost_figure_reads_on_a_phone_uncut_at_two_densities(site, chromium):
+    """Its alt text is its title; its 11-point text is 9 px tall or more at 390 px; it is drawn
+    at twice its density too; nothing drawn touches an edge (a title cut off would)."""
+    from PIL import Image, ImageOps
+
     rel = "auto_examples/article/plot_indexing_cost.html"
     (figure,) = soup(site.html / rel).select("img.sphx-glr-single-img")
     assert figure["alt"].startswith("Four lookups and a Linear(16, 16) forward")
+    sources = figure["srcset"].split(", ")
+    assert len(sources) == 2 and sources[1].endswith(" 2.00x"), sources
+    for source in sources:
+        image = Image.open((site.html / rel).parent / source.split()[0]).convert("L")
+        left, top, right, bottom = ImageOps.invert(image).getbbox()  # what is drawn
+        assert min(left, top) > 0 and right < image.width and bottom < image.height, source
     _, page = open_page(chromium, site, rel, "phone")
     ratio = "img => img.getBoundingClientRect().width / img.naturalWidth"
     scale = page.eval_on_selector("img.sphx-glr-single-img", ratio)
     page.context.close()
     assert 11 * 200 / 72 * scale >= 9, scale  # 11 points; saved at the figure's 200 dpi
+
+
+UNMARKED = "div.guide-executed:not(.guide-raises *) button.copybtn"
+
+
+def test_the_tutorial_copied_block_by_block_runs_to_its_end(site, chromium, tmp_path):
+    """Each copy button of the tutorial's pages, in order, but those of the blocks captioned
+    "raises": what they copied runs in a fresh Python, with no network."""
+    tutorial = site.html / "tutorial"
+    pages = sorted(p.name for p in tutorial.glob("*.html") if p.stem != "index")
+    copied, marked = [], 0
+    for name in pages:  # in the order of the section's index (a :glob: toctree)
+        _, page = open_page(chromium, site, "tutorial/" + name)
+        copied += page.evaluate(COPY, UNMARKED)
+        marked += page.eval_on_selector_all("div.guide-raises .copybtn", "b => b.length")
+        page.context.close()
+    program = [*offline(), sys.executable, "-c", "\n".join(copied)]
+    run = subprocess.run(program, capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    assert len(pages) >= 2 and len(copied) >= 8 and marked >= 1, (len(copied), marked)

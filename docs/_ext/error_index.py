@@ -6,15 +6,19 @@ Errors are read from each page's doctree when Sphinx reads it:
   and the traceback of an example that ends in a crash), read by ``guide.shown_errors``;
 * any other page: the tracebacks of its ``{doctest}`` and ``{testoutput}`` blocks.
 
-The block that shows an error gets an id, so a link lands on the error itself. The
-``error-index`` directive becomes one list per exception type: each message, then links
-to the blocks that show it. HTML builds write ``_static/error-index.json`` (the errors
+The block that shows an error gets an id, so a link lands on the error itself, and the
+code a reader copies to run it (the doctest itself, or the code cell or ``{testcode}``
+just before the output) gets the caption "raises <type>". The ``error-index``
+directive becomes one list per exception type: each message, then links to the blocks
+that show it. HTML builds write ``_static/error-index.json`` (the errors
 by example or page) and ``_static/search-errors-data.js``, which the search page alone
-loads with ``search-errors.js``: a pasted error lists the blocks that show it first.
+loads with ``search-errors.js``: a pasted error lists the blocks that show it first,
+a doctest whose statement that raised is an item access (``md["k"]``) before the others.
 """
 
 from __future__ import annotations
 
+import ast
 import doctest
 import json
 from pathlib import Path
@@ -25,21 +29,28 @@ from docutils.parsers.rst import Directive
 from sphinx.addnodes import pending_xref
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
-def _found(app, doctree) -> tuple[str, list[tuple[str, nodes.Element]]]:
+def _item_access(source: str) -> bool:
+    """Whether a doctest's statement is an item access, ``md["k"]``."""
+    body = ast.parse(source).body
+    return len(body) == 1 and isinstance(getattr(body[0], "value", None), ast.Subscript)
+
+
+def _found(app, doctree) -> tuple[str, list[tuple[str, nodes.Element, bool]]]:
     """Where the errors of this page come from (an example's file name or the docname),
-    and each error with the block that shows it."""
+    and each error with the block that shows it and whether an item access raised it."""
     example = guide.example_of(app, app.env.docname)
     found = []
     for block in doctree.findall(nodes.literal_block):
         if example is not None and (
             "sphx-glr-script-out" in block["classes"] or block.get("language") == "pytb"
         ):
-            found += [(error, block) for error in guide.shown_errors(block.astext())]
+            found += [(e, block, False) for e in guide.shown_errors(block.astext())]
         elif guide.test_kind(block) == "doctest":
             for part in doctest.DocTestParser().get_examples(block.astext()):
-                found += [(e, block) for e in guide.shown_errors(part.exc_msg or "")]
+                errors = guide.shown_errors(part.exc_msg or "")
+                found += [(e, block, _item_access(part.source)) for e in errors]
         elif guide.test_kind(block) == "testoutput":
-            found += [(error, block) for error in guide.shown_errors(block.astext())[-1:]]
+            found += [(e, block, False) for e in guide.shown_errors(block.astext())[-1:]]
     return (example.name if example else app.env.docname), found
 
 
@@ -48,19 +59,41 @@ def collect(app, doctree) -> None:
     env, docname = app.env, app.env.docname
     source, found = _found(app, doctree)
     entries = []
-    for shown, block in found:
+    for shown, block, access in found:
         if not block["ids"]:
-            base = nodes.make_id("error " + shown)[:60].rstrip("-")
-            anchor, n = base, 1
-            while anchor in doctree.ids:
-                n += 1
-                anchor = f"{base}-{n}"
-            block["ids"].append(anchor)
-            doctree.ids[anchor] = block
+            _give_id(doctree, block, "error " + shown)
         label = f"error-index:{docname}#{block['ids'][0]}".lower()
         env.domains.standard_domain.anonlabels[label] = (docname, block["ids"][0])
-        entries.append({"source": source, "shown": shown, "label": label})
+        entries.append(dict(source=source, shown=shown, label=label, access=access))
     _store(env)[docname] = entries
+    _caption_raising_code(doctree, found)
+
+
+def _give_id(doctree, node: nodes.Element, text: str) -> None:
+    base = nodes.make_id(text)[:60].rstrip("-")
+    anchor, n = base, 1
+    while anchor in doctree.ids:
+        n += 1
+        anchor = f"{base}-{n}"
+    node["ids"].append(anchor)
+    doctree.ids[anchor] = node
+
+
+def _caption_raising_code(doctree, found) -> None:
+    """Caption the code a reader copies to run what raised: "raises KeyError"."""
+    raised: dict[nodes.Element, list[str]] = {}
+    for shown, block, _ in found:
+        if guide.test_kind(block) != "doctest":  # the code just before an output
+            before = block.parent.children[: block.parent.index(block)]
+            block = [b for b in before if isinstance(b, nodes.literal_block)][-1]
+        raised.setdefault(block, []).append(guide.EXCEPTION.match(shown).group(1))
+    for code, kinds in raised.items():
+        text = "raises " + ", ".join(dict.fromkeys(kinds))
+        classes = ["literal-block-wrapper", "guide-raises"]
+        wrapper = nodes.container("", literal_block=True, classes=classes)
+        code.parent.replace(code, wrapper)
+        wrapper += [nodes.caption(text, text), code]
+        _give_id(doctree, wrapper, text)  # Sphinx links a code block's caption to it
 
 
 def _store(env) -> dict[str, list[dict]]:
@@ -211,27 +244,25 @@ def write_json(app):
         json.dumps(shown_errors(env), indent=1, sort_keys=True) + "\n", encoding="utf-8"
     )
     anchors = env.domains.standard_domain.anonlabels
+    entries = [e for each in _store(env).values() for e in each]
+    access = {(e["label"], e["shown"]) for e in entries if e["access"]}
 
-    def at(docname: str, label: str) -> list[str]:
-        return [docname, "#" + anchors[label][1]]
+    # [docname, anchor, 1 if an item access raised it]
+    def at(docname: str, label: str, shown: str = "") -> list:
+        return [docname, "#" + anchors[label][1], int((label, shown) in access)]
 
     data = [
-        {"shown": shown, "type": kind, "at": [at(*link) for link in links]}
+        {"shown": shown, "type": kind, "at": [at(*link, shown) for link in links]}
         for kind, messages in _index(env).items()
         for shown, links in messages.items()
     ]
     for item in _older(env):
         if first := _first_label(env, item["example"]):
             kind = guide.EXCEPTION.match(item["message"]).group(1)
-            data.append(
-                {
-                    "shown": item["message"],
-                    "type": kind,
-                    "at": [at(*first)],
-                    "versions": item["versions"],
-                }
-            )
-    titles = {d: env.titles[d].astext() for d in sorted({d for e in data for d, _ in e["at"]})}
+            more = {"type": kind, "at": [at(*first)], "versions": item["versions"]}
+            data.append({"shown": item["message"], **more})
+    pages = sorted({where[0] for e in data for where in e["at"]})
+    titles = {d: env.titles[d].astext() for d in pages}
     compact = {"separators": (",", ":"), "ensure_ascii": True}  # the search page's weight
     (static / SEARCH_DATA).write_text(
         f"var GUIDE_PAGE_TITLES = {json.dumps(titles, **compact)};\n"
@@ -242,13 +273,10 @@ def write_json(app):
 
 
 def add_page_files(app, pagename, templatename, context, doctree) -> None:
-    """The search page alone loads the errors and their scripts; the index page its style."""
+    """The search page alone loads the errors and their scripts (guide.css styles the index)."""
     if pagename == "search" and app.builder.name in ("html", "dirhtml"):
         for script in (SEARCH_DATA, "search-errors.js", "search-words.js"):
             app.add_js_file(script)
-    lists = doctree.findall(nodes.bullet_list) if doctree is not None else ()
-    if any("error-index" in n["classes"] for n in lists):
-        app.add_css_file("error-index.css")
 
 
 def setup(app):

@@ -9,8 +9,8 @@
   What else shapes the outputs (torch, Python, ``requirements.txt``, ``conf.py``) is the
   config value ``guide_environment``: when it changes, Sphinx reads every page again,
   and every example runs again (its ``.md5`` is deleted).
-* **The stamp.** Every example page says, under its title, which torch and Python
-  produced its output, followed by its download buttons.
+* **The stamp.** A page with executed code says under its title which torch and Python
+  produced its outputs (an example's download buttons follow).
 """
 
 from __future__ import annotations
@@ -155,11 +155,6 @@ def invalidate_stale_outputs(app, config) -> None:
 
 # --- The stamp -------------------------------------------------------------------------
 
-STAMP = """
-.. rst-class:: guide-stamp
-
-Output produced at build time by torch ``{torch}`` on Python ``{python}``, CPU.
-"""
 # sphinx-gallery's "Go to the end to download" note, the first thing on the page.
 DOWNLOAD_NOTE = re.compile(
     r"^\.\. only:: html\n\n    \.\. note::\n"
@@ -180,8 +175,8 @@ BUTTON_LABELS = (
 )
 
 
-def add_stamp(app, docname: str, source: list[str]) -> None:
-    """Open every example page with its title, the stamp and the download buttons."""
+def move_downloads(app, docname: str, source: list[str]) -> None:
+    """Open every example page with its title, then (the stamp and) the download buttons."""
     if example_of(app, docname) is None:
         return
     text = DOWNLOAD_NOTE.sub("", source[0], count=1)
@@ -195,17 +190,33 @@ def add_stamp(app, docname: str, source: list[str]) -> None:
     for long, short in BUTTON_LABELS:
         buttons = re.sub(rf"`{long}: [^<`]+ <", f"`{short} <", buttons)
     end = TITLE.search(text).end()
-    stamp = STAMP.format(**environment())
-    source[0] = text[:end] + stamp + "\n" + buttons + "\n" + text[end:]
+    source[0] = text[:end] + "\n" + buttons + "\n" + text[end:]
 
 
-def mark_doctest_blocks(app, doctree) -> None:
-    """Class the blocks ``make doctest`` runs: ``guide-executed`` and ``guide-<kind>``."""
+def stamp():
+    """Which torch and Python produced a page's outputs, read from the installed ones."""
     from docutils import nodes
 
+    torch, python = (nodes.literal(text=v) for v in environment().values())
+    text = nodes.Text
+    words = [text("Output produced at build time by torch "), torch, text(" on Python ")]
+    words += [python, text(", CPU.")]
+    return nodes.paragraph("", "", *words, classes=["guide-stamp"])
+
+
+def mark_executed(app, doctree) -> None:
+    """Class the blocks ``make doctest`` runs (``guide-executed``, ``guide-<kind>``); a
+    page with executed code (an example, a doctest) gets the stamp under its title."""
+    from docutils import nodes
+
+    executed = example_of(app, app.env.docname) is not None
     for block in doctree.findall(nodes.literal_block):
         if kind := test_kind(block):
             block["classes"] += ["guide-executed", f"guide-{kind}"]
+            executed = True
+    paragraphs = doctree.findall(nodes.paragraph)
+    if executed and not any("guide-stamp" in p["classes"] for p in paragraphs):
+        next(doctree.findall(nodes.section)).insert(1, stamp())  # under the title
 
 
 def stop_example_workers(app, exception) -> None:
@@ -220,7 +231,7 @@ def stop_example_workers(app, exception) -> None:
 def setup(app):
     app.add_config_value("guide_environment", {}, "env")
     app.connect("config-inited", invalidate_stale_outputs)
-    app.connect("doctree-read", mark_doctest_blocks)
-    app.connect("source-read", add_stamp)
+    app.connect("doctree-read", mark_executed)
+    app.connect("source-read", move_downloads)
     app.connect("build-finished", stop_example_workers)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

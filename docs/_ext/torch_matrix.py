@@ -7,7 +7,8 @@ errors are those the error index read from the pages. Older versions come from
 example a column does not hold reads "not recorded yet". The directive ``torch-matrix
 PART`` writes one part: ``summary``, ``environments``, ``examples``, ``myths``,
 ``ledger`` (claims whose verdict changes) or ``errors`` (errors whose wording changes).
-The wordings of other versions go to the error index (``env.guide_older_wordings``).
+The wordings of other versions go to the error index (``env.guide_older_wordings``). A cell
+without a space (a version, a date) never breaks.
 """
 
 from __future__ import annotations
@@ -235,7 +236,7 @@ def _cell(text: str, labels: dict[str, str]) -> nodes.Element:
         return nodes.paragraph("", "", ref)
     if "\n" in text:
         return nodes.literal_block(text, text)
-    return nodes.paragraph(text=text)
+    return nodes.paragraph(text=text, classes=[] if " " in text else ["guide-nowrap"])
 
 
 def table(header: list[str], rows: list[list[str]], labels: dict[str, str]) -> nodes.table:

@@ -47,6 +47,7 @@ const GuideErrors = (() => {
         fixed,
         named,
         slots: slots.length + digits.length,
+        quotedNames: slots.length > 0,
         numbers,
         flat: words(error.shown).join(" "),
       };
@@ -55,7 +56,7 @@ const GuideErrors = (() => {
   const typeNames = new Set(known.map((error) => error.typeName));
 
   // How close a query is to one message: null when it is not that message.
-  const closeness = (query, queryWords, queryNumbers, error) => {
+  const closeness = (query, queryWords, queryNumbers, quoted, error) => {
     const named = queryWords.filter((word) => typeNames.has(word));
     const typeHit = named.includes(error.typeName);
     if (named.length && !typeHit) return null; // the query names another exception
@@ -77,34 +78,39 @@ const GuideErrors = (() => {
     // A number where the message has one ("KeyError: 0"), the same number even better.
     const numbers = queryNumbers.filter((number) => error.numbers.has(number)).length;
     const numbered = queryNumbers.length && error.numbers.size ? 0.25 : 0;
+    // A name in quotes where the message has one ("KeyError: 'layer3'").
+    const inQuotes = quoted && error.quotedNames ? 0.25 : 0;
     // How much of the query the message itself explains (not its slots).
     const coverage = rest.length ? (matched + inNames) / rest.length : 1;
     return 2 * recall * precision + precision + coverage + (inNames ? 0.5 : 0) +
-      (exact ? 2 : 0) + numbered + (numbers ? 0.25 : 0);
+      (exact ? 2 : 0) + numbered + inQuotes + (numbers ? 0.25 : 0);
   };
 
+  // How many messages of a type a page shows: the fewer, the more it is about that error.
+  const shownOn = (docname, type) =>
+    known.filter((error) => error.type === type && error.at.some(([d]) => d === docname)).length;
+
   // The blocks that show the messages closest to ``query``, best first, one per page:
-  // [docname, title, anchor, message, closeness].
+  // [docname, title, anchor, message, closeness]. Among blocks as close, one whose
+  // statement that raised is an item access (what a reader's own ``md["k"]`` raises),
+  // then one on a page about that error (fewer messages of its type) comes first.
   const find = (query) => {
     const queryWords = [...new Set(words(query).filter(telling))];
     const flatQuery = words(query).join(" ");
     const queryNumbers = words(query).filter((word) => /^\d+$/.test(word));
+    const quoted = query.search(QUOTED) >= 0;
     if (!queryWords.length) return [];
-    const ranked = known
-      .map((error) => [error, closeness(flatQuery, queryWords, queryNumbers, error)])
-      .filter(([, score]) => score !== null)
-      .sort((a, b) => b[1] - a[1] || a[0].shown.localeCompare(b[0].shown));
-    const found = [];
+    const hits = known.flatMap((error) => {
+      const score = closeness(flatQuery, queryWords, queryNumbers, quoted, error);
+      if (score === null) return [];
+      return error.at.map(([docname, anchor, access]) => ({ docname, anchor, error, score,
+        access, title: GUIDE_PAGE_TITLES[docname], focus: shownOn(docname, error.type) }));
+    });
+    hits.sort((a, b) => b.score - a.score || b.access - a.access || a.focus - b.focus ||
+      a.error.shown.localeCompare(b.error.shown));
     const pages = new Set();
-    for (const [error, score] of ranked) {
-      for (const [docname, anchor] of error.at) {
-        const title = GUIDE_PAGE_TITLES[docname];
-        if (pages.has(docname) || pages.size >= MAX_PAGES) continue;
-        pages.add(docname);
-        found.push({ docname, title, anchor, error, score });
-      }
-    }
-    return found;
+    return hits.filter((hit) => !pages.has(hit.docname) && pages.size < MAX_PAGES &&
+      pages.add(hit.docname));
   };
 
   const describe = (error) => {

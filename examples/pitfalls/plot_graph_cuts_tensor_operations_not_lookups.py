@@ -126,7 +126,7 @@ print("layer1 gradient is exactly twice the true one:", doubled)
 ratio = (model["layer1"].weight.grad.sum() / true_grad.sum()).item()
 symptom = f"layer1 grad = {ratio:g} x true"
 rows.append(("param.data.mul_() before backward", "silent", symptom))
-model["layer2"].weight.data.div_(2.0)
+_ = model["layer2"].weight.data.div_(2.0)  # undo the change
 
 # %%
 # Changing a saved activation in place
