@@ -94,7 +94,7 @@ def failed(kind: str, line: str, at: int | None = 7, status: str = "failed") -> 
     return {"status": status, "failure": {"type": kind, "first_line": line, "line": at}}
 
 
-API, FAILED = "API not in this version: ", "failed (line 7): {}"
+API, FAILED = "API not in this version: ", "failed: {}"
 PYTHON = "not available with this torch on Python 3.11: {}"
 
 

@@ -65,9 +65,9 @@ def outcome_text(outcome: dict | None, crash: bool = False) -> str:
         return f"timed out: {message}"
     if _NOT_ON_THIS_PYTHON.search(message):
         return f"not available with this torch on Python 3.11: {failure['type']}: {message}"
-    where = f" (line {failure['line']})" if failure.get("line") and not crash else ""
+    # No line number: a record holds the example as it was when recorded.
     lead = EXPECTED_CRASH if crash else "failed"
-    return f"{lead}{where}: {failure['type']}" + (f": {message}" if message else "")
+    return f"{lead}: {failure['type']}" + (f": {message}" if message else "")
 
 
 def normalise(text: str) -> str:
