@@ -91,7 +91,7 @@ prompt = subprocess.run(
     capture_output=True,
     text=True,
 )
-raised = [x for x in prompt.stderr.splitlines() if x.startswith("OSError")]
+raised = [s for s in prompt.stderr.splitlines() if s.startswith("OSError")]
 print(*raised, sep="\n\n", end="\n\n")
 assert raised[0] == "OSError: could not get source code" and len(raised) == 2
 assert raised[1].startswith("OSError: Can't get source for")
