@@ -92,3 +92,14 @@ def test_reader_pages_name_none_of_the_builds_own_files_or_commands(pages):
     assert len(readers) >= 37
     found = {rel: build_names(html) for rel, html in readers.items()}
     assert {rel: names for rel, names in found.items() if names} == {}
+
+
+def test_each_scripting_doctest_follows_the_note_that_it_needs_a_file(pages):
+    note, checked = re.compile(r"not\s+pasted\s+into\s+Python.s\s+interactive"), 0
+    for page in pages.values():  # torch.jit.script( or a helper's script(
+        for block in BeautifulSoup(page, "html.parser").select("div.guide-doctest"):
+            if re.search(r"\bscript\(", block.get_text()):
+                p = block.find_previous(lambda t: t.name == "p" and note.search(t.text))
+                assert p and p.find_parent("section") in block.parents, block.text
+                checked += 1
+    assert checked > 0

@@ -169,6 +169,48 @@ print(f"12 instances, one key: {len(graphs)} graph")
 assert len(graphs) == 1
 
 # %%
+# A limit per call: ``torch.compile(..., recompile_limit=N)``
+# ------------------------------------------------------------
+# On this torch, ``torch.compile`` also takes ``recompile_limit``: the limit
+# of that call, in place of ``config.recompile_limit``, which it leaves at 8.
+# Below, ``model`` is compiled with ``recompile_limit=2`` and called with four
+# keys; then another ``PickByKey`` is compiled with the default limit and
+# called with the same keys. Without ``isolate_recompiles``, the two calls
+# share the code object's graphs: once the first hit its limit, the second
+# compiled nothing, although its own limit is 8; it ran the first call's graphs
+# for ``"a"`` and ``"b"``, and the other keys eagerly. With
+# ``isolate_recompiles=True`` on the first, the second compiled its own graphs.
+# Dynamo's warning names ``config.recompile_limit`` with the call's value.
+import inspect
+
+print(inspect.signature(torch.compile).parameters["recompile_limit"])
+for isolate in (False, True):
+    torch._dynamo.reset()
+    graphs.clear(), runs.clear(), records.buffer.clear()
+    limited = torch.compile(
+        model,
+        backend=counting_backend,
+        recompile_limit=2,
+        isolate_recompiles=isolate,
+    )
+    for key in "abcd":
+        assert torch.equal(limited(x, key), model(x, key))
+    first, before = len(graphs), runs.total()
+    other = PickByKey()
+    default = torch.compile(other, backend=counting_backend)
+    for key in "abcd":
+        assert torch.equal(default(x, key), other(x, key))
+    new, ran = len(graphs) - first, runs.total() - before
+    logged = [r.getMessage().splitlines()[0] for r in records.buffer]
+    print(f"isolate_recompiles={isolate}:")
+    print(f"    recompile_limit=2: {first} graphs; logged: {logged}")
+    print(f"    then the default limit: {new} new graphs,", end=" ")
+    print(f"{ran} of 4 calls ran a graph")
+    assert first == 2 and (new, ran) == ((4, 4) if isolate else (0, 2))
+    assert logged == ["torch._dynamo hit config.recompile_limit (2)"]
+assert config.recompile_limit == 8
+
+# %%
 # ``raises(Error, pattern)`` checks that its block raises ``Error`` with a
 # message matching ``pattern``, and prints the error as Python does.
 import re
@@ -189,7 +231,8 @@ def raises(expected, match):
 
 # %%
 # With ``fullgraph=True`` the fallback becomes an error; so does it with
-# ``torch._dynamo.config.fail_on_recompile_limit_hit = True``.
+# ``torch._dynamo.config.fail_on_recompile_limit_hit = True``. The limit here
+# is the global one, lowered with ``config.patch``.
 for options, fail_on_hit, match in [
     ({"fullgraph": True}, False, "fullgraph=True"),
     ({}, True, "fail_on_recompile"),
@@ -257,5 +300,8 @@ dynamo_log.propagate = True
 # counted against one ``recompile_limit`` (alias ``cache_size_limit``) for all
 # instances of the class unless each is compiled with
 # ``isolate_recompiles=True``. Past it, new keys run eagerly after one logged
-# warning (or fail, with ``fullgraph=True``). Pick the entry outside the
-# compiled code, or turn the choice into tensor data.
+# warning (or fail, with ``fullgraph=True``). ``torch.compile(...,
+# recompile_limit=N)`` sets the limit of one call; without
+# ``isolate_recompiles=True``, once that call hit it, another
+# ``torch.compile`` of the class compiled no new graph either. Pick the entry
+# outside the compiled code, or turn the choice into tensor data.

@@ -3,9 +3,10 @@ TorchScript indexes a ModuleDict only with a literal key
 =========================================================
 
 ``torch.jit.script`` compiles ``self.layers["a"]`` but rejects
-``self.layers[key]`` when ``key`` is a ``str`` argument. Below: what works, the
-real error, two workarounds that script, and what torch says about TorchScript
-itself.
+``self.layers[key]`` when ``key`` is a ``str`` argument. Below: what torch says
+about TorchScript itself, why it needs a file, what works, the real error, and
+two workarounds that script, with what each does with a key the dictionary
+does not hold.
 """
 
 # %%
@@ -67,6 +68,33 @@ warning = "DeprecationWarning: `torch.jit.script` is deprecated"
 silent, shown = stderr[()].split("simplefilter")
 assert warning not in silent and shown.count(warning) == 1
 assert stderr[("-W", "default")].count(warning) == 2
+
+# %%
+# Pasted at Python's interactive prompt, a class cannot be scripted
+# -----------------------------------------------------------------
+# TorchScript compiles a class from its source code, which
+# ``torch.jit.script`` reads with Python's ``inspect``. A class typed or pasted
+# at the interactive prompt has no source file. A fresh ``python -i``, which
+# runs the interactive prompt on the lines piped to it, defines a module and
+# scripts it; below, the exceptions its traceback names, the cause first.
+PASTED = """import torch
+class Double(torch.nn.Module):
+    def forward(self, x):
+        return 2 * x
+
+torch.jit.script(Double())
+"""
+prompt = subprocess.run(
+    [sys.executable, "-i"],
+    input=PASTED,
+    env=env,
+    capture_output=True,
+    text=True,
+)
+raised = [s for s in prompt.stderr.splitlines() if s.startswith("OSError")]
+print(*raised, sep="\n\n", end="\n\n")
+assert raised[0] == "OSError: could not get source code" and len(raised) == 2
+assert raised[1].startswith("OSError: Can't get source for")
 
 # %%
 # In this page's own process, we record the warnings of the first
@@ -149,7 +177,8 @@ with raises(RuntimeError, r"Unable to extract string literal index"):
 # Workaround 1: iterate and compare keys
 # --------------------------------------
 # Iterating ``.items()`` scripts: the loop is unrolled over the known keys, as
-# the generated code shows, and each branch is guarded by a string comparison.
+# the generated code shows, and each branch is guarded by a string comparison
+# that runs at each call.
 class CompareKeys(nn.Module):
     def __init__(self):
         super().__init__()
@@ -165,6 +194,34 @@ class CompareKeys(nn.Module):
 compare = torch.jit.script(CompareKeys())
 print(compare.code)
 assert torch.equal(compare(x, "b"), compare.layers.b(x))
+
+# %%
+# A key that is not in the dictionary matches no comparison: the loop runs no
+# entry, and ``forward`` returns its input unchanged, with no error.
+unchanged = torch.equal(compare(x, "missing"), x)
+print('compare(x, "missing") equals x:', unchanged)
+assert unchanged
+
+
+# %%
+# To be told, return from inside the loop and raise after it: TorchScript
+# scripts the ``raise``, and the error names the key.
+class CheckedKeys(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = two_layers()
+
+    def forward(self, x, key: str):
+        for name, layer in self.layers.items():
+            if name == key:
+                return layer(x)
+        raise KeyError(key)
+
+
+checked = torch.jit.script(CheckedKeys())
+assert torch.equal(checked(x, "b"), checked.layers.b(x))
+with raises(torch.jit.Error, r"builtins\.KeyError: missing"):
+    checked(x, "missing")
 
 
 # %%
@@ -207,10 +264,19 @@ assert torch.equal(by_interface(x, "linear"), by_interface.layers.linear(x))
 print("both keys give the eager results")
 
 # %%
+# Here the lookup itself runs at each call: a key that is not in the
+# dictionary raises a ``RuntimeError`` that names it.
+with raises(RuntimeError, r"does not have a field with name 'missing'"):
+    by_interface(x, "missing")
+
+# %%
 # Conclusion
 # ----------
 # In TorchScript, index a ``ModuleDict`` with literals, loop over ``.items()``
-# comparing keys, or annotate the lookup with a ``torch.jit.interface`` type.
+# comparing keys (and raise after the loop: an unknown key otherwise runs
+# nothing), or annotate the lookup with a ``torch.jit.interface`` type (an
+# unknown key raises). Run scripting code from a file, not pasted at the
+# interactive prompt.
 # Since torch itself now warns that ``torch.jit.script`` is deprecated (a
 # warning Python's default filters hide: run with ``python -W default`` to see
 # it) and points to ``torch.compile`` and ``torch.export``, prefer those for

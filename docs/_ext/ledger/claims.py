@@ -89,8 +89,10 @@ words: False if attribute access changes the structure; misleading if item acces
 optimizer_efficiency (false) example3_backward_succeeds
 quote: the choice of indexing method will influence how efficiently your code interacts with the
   PyTorch optimizer
-rule: false if parameters_bit_equal_after_training == parameters else true
-words: False if training Examples 1 and 3 ends with bit-equal parameters.
+rule: false if used_by_item_access == found_by_attribute_access == parameters and not
+  moved_by_step else true
+words: False if the parameters that item access used and attribute access finds are the very
+  objects the optimizer holds, and its step updates them in place: no lookup copies anything.
 gradient_tracking (false) example3_backward_succeeds
 quote: recommended for its gradient-tracking properties
 where: about attribute access
@@ -111,14 +113,14 @@ rule: false if not items_yields_every_layer else true if depths_whose_forward_ru
   else misleading
 words: False if items() misses a layer; true if Example 2's model runs at every depth; misleading
   if it iterates fine but crashes at some depths.
-iteration_branching (false)
+iteration_branching (misleading)
 quote: or conditional branching within the model’s architecture
 where: iteration is more robust for it
-rule: false if item_access_raises_on_unknown_branch and not iteration_flags_unknown_branch else
-  true
-words: False if item access raises KeyError on a misspelt branch by itself, while a loop over
-  items() runs nothing, silently, unless it is given a check of its own: iteration is then not the
-  more robust; true otherwise.
+rule: true if iteration_flags_unknown_branch else misleading if scripted_loop_picks_at_run_time
+  and not item_access_by_a_run_time_key_scripts else false
+words: True if a loop over items() flags a misspelt branch itself; else misleading if under
+  torch.jit.script the loop picks a branch at run time while item access by a run-time key does
+  not script (there it is the way to branch, yet it runs nothing for a misspelt one); else false.
 backward_runtime_error (false) example3_backward_succeeds
 quote: The most common is a RuntimeError during backpropagation
 where: Example 3 is the article's case of it

@@ -65,19 +65,6 @@ def grads(model: nn.Module) -> list:
     return [p.grad for p in model.parameters()]
 
 
-def adam_steps(model_class: type, steps: int = 20, seed: int = 0) -> list:
-    """The parameters of a ``model_class()`` after ``steps`` Adam steps."""
-    torch.manual_seed(seed)
-    model = model_class()
-    x, target = torch.randn(16, 10), torch.randn(16, 2)
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-    for _ in range(steps):
-        optimizer.zero_grad()
-        nn.functional.mse_loss(model(x), target).backward()
-        optimizer.step()
-    return [p.detach().clone() for p in model.parameters()]
-
-
 def is_in(tensor, tensors) -> bool:
     """Whether ``tensor`` is one of ``tensors`` (the same object)."""
     return any(tensor is t for t in tensors)
