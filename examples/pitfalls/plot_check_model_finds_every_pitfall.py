@@ -1,6 +1,6 @@
 """
-Check your model: one call finds every pitfall this site documents
-===================================================================
+A checkup for your model: one call finds every pitfall this site documents
+==========================================================================
 
 Is something wrong with my model? ``check_model(model, *inputs)``, defined
 below in one block that needs only torch, answers for the pitfalls of this
