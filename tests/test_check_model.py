@@ -70,7 +70,7 @@ CASES = {  # name: (model, inputs, optimizer, expected (kind, path))
               [("registered twice", "alias")]),
     "dotted name": (net(lambda m: setattr(m.blocks, "a.b", nn.ReLU())), [X], None,
                     [("name", 'blocks["a.b"]')]),
-    "layer built in forward": (net(lambda m: m.blocks.update(dec=Fresh())), [X], None,
+    "layer built in forward": (net(lambda m: m.blocks.update({"dec": Fresh()})), [X], None,
                                [("tensors from outside", 'blocks["dec"]')]),
     "keyword key": (nn.ModuleDict({"if": nn.ReLU()}), [], None, [("keyword key", '["if"]')]),
     "key left without a value": (PD, [], None, [("ParameterDict key", "[1]")]),
@@ -94,7 +94,7 @@ def snapshot(model) -> tuple:
     """Every value (as bytes), training flag, grad, hook dict and random-number state."""
     values = [(k, v.reshape(-1).view(torch.uint8).tolist()) for k, v in model.state_dict().items()]
     grads = [p.grad if p.grad is None else (p.grad, p.grad.tolist()) for p in model.parameters()]
-    hooks = [(d, [*d.items()]) for m in model.modules() for k, d in vars(m).items() if "hook" in k]
+    hooks = [(d, [*d.items()]) for m in model.modules() for k, d in vars(m).items() if k.endswith("hooks")]
     flags = [m.training for m in model.modules()]
     return values, grads, hooks, flags, torch.get_rng_state().tolist(), random.getstate()
 
