@@ -100,9 +100,10 @@ def check_model(model, *example_inputs, optimizer=None):
     Reads every registered module; then, unless the model has no
     ``forward``, runs ``model(*example_inputs)`` once and, where outputs
     (a tensor, or tuples, lists and dicts of them) require grad, a backward
-    of their sum. It changes nothing: while it runs it keeps a copy of the
-    parameters and buffers. With ``optimizer``, also compares the
-    parameters it holds with the model's.
+    of their sum. With ``optimizer``, also compares the parameters it holds
+    with the model's. Afterwards the parameters and buffers (copied while
+    it runs), the training flags, every ``.grad``, the hooks and the random
+    number generators of torch and Python are as they were.
     """
     found = []
     try:
@@ -286,7 +287,7 @@ def check_hooks(module, path, found):
         found.append(Finding(
             path, "hooks never run",
             f"{hooks} hook(s) on a {type(module).__name__}, which has no"
-            " forward: calling it raises, so they never run",
+            " forward: a working model never calls it, so they never run",
         ))
 
 
@@ -382,8 +383,8 @@ class Watch(TorchFunctionMode):
 def not_checked(what, error):
     kind = "forward raised" if what == "the forward" else "not checked"
     first_line = (str(error).strip().splitlines() or [""])[0]
-    return Finding("", kind, f"could not check it: {what} raised"
-                   f" {type(error).__name__}: {first_line}")
+    return Finding("", kind, f"{what} raised {type(error).__name__}:"
+                   f" {first_line}; what needs a run was not checked")
 
 
 def run_once(model, inputs, modules, params, outside):
@@ -550,7 +551,8 @@ assert [f.place for f in found if eval(f.place) in model.modules()] == [
 # -----------------
 # ``heads["box"]`` is registered, but the forward above ran ``"cls"`` only.
 # On one process nothing breaks: the unused head keeps ``grad`` None and
-# is not trained by that step. Under DDP, the next step raises; under FSDP2,
+# is not trained by that step. Under DDP (without
+# ``find_unused_parameters=True``), the next step raises; under FSDP2,
 # ranks that run different entries go wrong or hang (the pages linked from
 # the finding show each). Registering the scales in an ``nn.ParameterDict``
 # and computing every head in each step clears both findings:
