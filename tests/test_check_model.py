@@ -19,15 +19,16 @@ class Net(nn.Module):
         return {"out": self.head(x), "nested": (x.sum(), [x * 2])}
 
 
-# Statements hiding a pitfall in m, a Net with grads (one None), and what check_model
-# reports; on(module, f) applies f to what the module returns
+# Code hiding a pitfall in m, a Net with grads (one None), and what check_model reports
 CASES = [
     ("", ""),
     ("m.blocks['new'] = nn.Linear(3, 3)", 'unused parameters: blocks["new"]'),
-    ("on(m.blocks.enc, torch.Tensor.detach)", 'no gradient: blocks["enc"]'),
-    ("on(m.head, nn.Linear(2, 2))", "tensors from outside: "),
+    ("on_output(m.blocks.enc, torch.Tensor.detach)", 'no gradient: blocks["enc"]'),
+    ("on_output(m.head, nn.Linear(2, 2))", "tensors from outside: "),
     ("m.blocks.dec.x = [nn.ReLU()]", 'module not registered: blocks["dec"].x[0]'),
     ("m.head.s = torch.ones(1, requires_grad=True)", "tensor not registered: head.s"),
+    ("m.w = nn.Parameter(torch.ones(1)).double()", "converted parameter: w"),
+    ("m.blocks.enc.t = [torch.zeros(1)]", 'buffer not registered: blocks["enc"].t[0]'),
     ("m.blocks.register_forward_hook(print)", "hooks never run: blocks"),
     ("m.alias = m.blocks.dec", "registered twice: alias"),
     ("setattr(m.blocks, 'a.b', nn.ReLU())", 'name: blocks["a.b"]'),
@@ -55,7 +56,7 @@ def test_finds_a_hidden_pitfall_changing_nothing(site, change, expected):
     (script,) = site.html.glob("_downloads/*/plot_check_model_finds_*.py")
     scope = dict(m=Net(), x=torch.randn(4, 3), nn=nn, torch=torch)
     exec(script.read_text(encoding="utf-8").split("\n# %%\n")[1], scope)  # check_model
-    scope["on"] = lambda module, f: module.register_forward_hook(lambda *a: f(a[2]))
+    scope["on_output"] = lambda m, f: m.register_forward_hook(lambda *a: f(a[2]))
     exec("m(x)['out'].sum().backward(); m.head.bias.grad = None\n" + change, scope)
     model, before = scope["m"], snapshot(scope["m"])
     args, optimizer = scope.get("args", [scope["x"]]), scope.get("o")

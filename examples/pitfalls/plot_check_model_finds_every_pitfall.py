@@ -48,6 +48,10 @@ PAGES = {  # each kind of finding, and the page that explains it
     + "registration_plain_dict_is_invisible.html",
     "tensor not registered": "howto/register-modules.html"
     + "#parameters-nn-parameterdict-not-a-plain-dict",
+    "converted parameter": "howto/questions-users-ask.html"
+    + "#asked-parameter-to-device",
+    "buffer not registered": "reference/buffers.html"
+    + "#persistent-false-keeps-a-buffer-out-of-state-dict-only",
     "unused parameters": EXAMPLE + "ddp_unused_entry_fails_next_step.html",
     "no gradient": EXAMPLE + "graph_cuts_tensor_operations_not_lookups.html",
     "tensors from outside": STALE + "#layers-created-inside-forward",
@@ -56,7 +60,8 @@ PAGES = {  # each kind of finding, and the page that explains it
     + "-is-replaced",
     "not in the model": STALE + "#a-reference-taken-before-the-entry"
     + "-is-replaced",
-    "hooks never run": CHECK + "#hooks-on-a-container-never-run",
+    "hooks never run": "reference/hooks.html"
+    + "#forward-and-backward-hooks-on-the-container-never-run",
     "name": "reference/keys.html#attribute-assignment-skips-checks",
     "keyword key": "reference/keys.html#keys-that-are-python-keywords",
     "ParameterDict key": "reference/parameterdict.html#parameterdict-setitem",
@@ -183,12 +188,13 @@ def subscript(key):
 
 
 def find_unregistered(modules, params, found):
-    """Reports the modules, and the tensors that require grad, that modules
-    keep in attributes or plain containers (dict, list, tuple, set, at any
-    depth) without registering them. Returns {id: tensor} of their tensors.
-    """
+    """Reports the modules and tensors that modules keep in attributes or
+    plain containers (dict, list, tuple, set, at any depth) without
+    registering them. Returns {id: tensor} of their tensors."""
     registered = {id(module) for module, _ in modules}
     outside, searched = {}, set()
+    tensors = {id(t) for m, _ in modules for t in m.buffers(recurse=False)}
+    tensors |= set(params)
 
     def search(value, path):
         if isinstance(value, nn.Module):
@@ -200,13 +206,9 @@ def find_unregistered(modules, params, found):
                 ))
                 outside.update((id(t), t) for t in value.parameters())
         elif isinstance(value, torch.Tensor):
-            registered_tensor = id(value) in params
-            if value.requires_grad and value.is_leaf and not registered_tensor:
-                found.append(Finding(
-                    path, "tensor not registered",
-                    "requires grad but is not registered: parameters(),"
-                    " state_dict() and .to() miss it",
-                ))
+            kind = tensor_problem(value, tensors)
+            if kind:
+                found.append(Finding(path, kind, TENSOR_PROBLEMS[kind]))
                 outside[id(value)] = value
         elif id(value) in searched:  # a container seen before
             return
@@ -228,6 +230,37 @@ def find_unregistered(modules, params, found):
             if name not in MODULE_INTERNALS:
                 search(value, f"{path}.{name}".lstrip("."))
     return outside
+
+
+TENSOR_PROBLEMS = {
+    "tensor not registered": "requires grad but is not registered:"
+    " parameters(), state_dict() and .to() miss it",
+    "converted parameter": "was computed from a parameter that nothing"
+    " registers (by .to()?): parameters() and state_dict() miss it",
+    "buffer not registered": "is a plain tensor, not a buffer: .to() and"
+    " state_dict() leave it out",
+}
+
+
+def tensor_problem(t, tensors):
+    """The kind of finding for a tensor kept in an attribute, or None."""
+    if id(t) in tensors:  # registered: a parameter or a buffer
+        return None
+    if not t.requires_grad:
+        return "buffer not registered"
+    if t.is_leaf:
+        return "tensor not registered"
+    todo, seen = [t.grad_fn], {}  # the leaves its graph starts from
+    while todo:
+        node = todo.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen[id(node)] = node
+        leaf = getattr(node, "variable", None)
+        if isinstance(leaf, nn.Parameter) and id(leaf) not in tensors:
+            return "converted parameter"
+        todo += [next_node for next_node, _ in node.next_functions]
+    return None
 
 
 def check_names(module, path, found):
@@ -591,9 +624,11 @@ assert check_model(fixed, x) == []
 # and :ref:`sphx_glr_auto_examples_pitfalls_plot_graph_cuts_tensor_operations_not_lookups.py`;
 # the stale optimizer, the copy, the alias and the layer built in ``forward``
 # of :ref:`sphx_glr_auto_examples_pitfalls_plot_references_stale_after_replace.py`;
-# the keys of :doc:`/reference/keys` and :doc:`/reference/parameterdict`; the
-# tutorial's ``MultiHead`` (:doc:`/tutorial/first-moduledict`); and the
-# article's Example 2
+# the keys of :doc:`/reference/keys` and :doc:`/reference/parameterdict`;
+# ``Weights`` and ``Moved`` of :doc:`/howto/questions-users-ask`; the plain
+# tensor of :doc:`/reference/buffers`; the hooked ``ModuleDict`` of
+# :doc:`/reference/hooks`; the tutorial's ``MultiHead``
+# (:doc:`/tutorial/first-moduledict`); and the article's Example 2
 # (:ref:`sphx_glr_auto_examples_article_plot_article_example2_crashes_as_written.py`).
 import copy
 
@@ -741,6 +776,42 @@ class MultiHead(nn.Module):  # the tutorial's model
         return self.heads[task](torch.relu(self.trunk(x)))
 
 
+class Weights(nn.Module):  # a parameter in a plain dict
+    def __init__(self):
+        super().__init__()
+        self.d = {"w": nn.Parameter(torch.zeros(3))}
+
+
+class Moved(nn.Module):  # a parameter converted by .to(): a plain tensor
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(3)).to(torch.float64)
+        self.pd = nn.ParameterDict(
+            {"w": nn.Parameter(torch.zeros(3)).to(torch.float64)}
+        )
+
+
+buffers = nn.ModuleDict()  # a plain tensor beside registered buffers
+buffers.register_buffer("kept", torch.zeros(2))
+buffers.register_buffer("cache", torch.zeros(2), persistent=False)
+buffers.plain = torch.zeros(2)
+
+
+class Hooked(nn.Module):  # forward hooks on the ModuleDict itself
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleDict(
+            {"a": nn.Linear(4, 4), "b": nn.Linear(4, 4)}
+        )
+        self.layers.register_forward_pre_hook(print)
+        self.layers.register_forward_hook(print)
+
+    def forward(self, x):
+        for layer in self.layers.values():
+            x = layer(x)
+        return x
+
+
 class DynamicModel(nn.Module):  # the article's Example 2
     def __init__(self, num_layers):
         super().__init__()
@@ -777,6 +848,13 @@ ROWS = [
     ("tensor not registered", "Scales",
      lambda: check_model(Scales(), x, "cls"),
      ['scales["cls"]', 'scales["box"]']),
+    ("tensor not registered", "Weights", lambda: check_model(Weights()),
+     ['d["w"]']),
+    ("converted parameter", "Moved", lambda: check_model(Moved()), ["w"]),
+    ("buffer not registered", "buffers", lambda: check_model(buffers),
+     ["plain"]),
+    ("hooks never run", "Hooked", lambda: check_model(Hooked(), x),
+     ["layers"]),
     ("unused parameters", "heads, entry 'used'",
      lambda: check_model(branches("used", "unused"), x, "used"),
      ['["unused"]']),
@@ -1020,66 +1098,6 @@ for finding in [
 # - modules held in objects other than ``dict``, ``list``, ``tuple`` and
 #   ``set``.
 
-
-# %%
-# Hooks on a container never run
-# -------------------------------
-# A ``ModuleDict`` (like a ``ModuleList`` or a ``ParameterDict``) has no
-# ``forward``: a model calls its entries, never the container. A hook
-# registered on the container itself therefore never runs:
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.layers = nn.ModuleDict({"a": nn.Linear(4, 4)})
-
-    def forward(self, x):
-        return self.layers["a"](x)
-
-
-net, calls = Net(), []
-handle = net.layers.register_forward_hook(lambda *args: calls.append(1))
-net(x)
-print("hook calls:", len(calls))
-assert calls == []
-
-# %%
-# ``raises(Error, pattern)`` checks that its block raises ``Error`` with a
-# message matching ``pattern``, and prints the error as Python does.
-import re
-import traceback
-from contextlib import contextmanager
-
-@contextmanager
-def raises(expected, match):
-    try:
-        yield
-    except expected as error:
-        if not re.search(match, str(error)):
-            raise  # the same type, another error: let it through
-        print("".join(traceback.format_exception_only(error)))
-    else:
-        raise AssertionError(f"{expected.__name__} was not raised")
-
-
-# %%
-# Calling the container raises:
-with raises(NotImplementedError, r'missing the required "forward"'):
-    net.layers(x)
-
-# %%
-# ``check_model`` reports such hooks. Register them on the entries instead:
-found = check_model(net, x)
-print(*found, sep="\n")
-assert [(f.kind, f.place) for f in found] == [
-    ("hooks never run", "model.layers")
-]
-handle.remove()
-for entry in net.layers.values():
-    entry.register_forward_hook(lambda *args: calls.append(1))
-net(x)
-found = check_model(net, x)  # its forward calls the hook too
-print("hook calls:", len(calls), "| findings:", found)
-assert len(calls) == 2 and found == []
 
 # %%
 # Conclusion
