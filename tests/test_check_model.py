@@ -54,13 +54,12 @@ def snapshot(m) -> list:  # values as bytes, grads, flags, dicts, random states
 @pytest.mark.parametrize("change, expected", CASES)
 def test_finds_a_hidden_pitfall_changing_nothing(site, change, expected):
     (script,) = site.html.glob("_downloads/*/plot_check_model_finds_*.py")
-    scope = dict(m=Net(), x=torch.randn(4, 3), nn=nn, torch=torch)
+    scope = dict(m=Net(), x=(x := torch.randn(4, 3)), args=[x], nn=nn, torch=torch)
     exec(script.read_text(encoding="utf-8").split("\n# %%\n")[1], scope)  # check_model
     scope["on_output"] = lambda m, f: m.register_forward_hook(lambda *a: f(a[2]))
     exec("m(x)['out'].sum().backward(); m.head.bias.grad = None\n" + change, scope)
     model, before = scope["m"], snapshot(scope["m"])
-    args, optimizer = scope.get("args", [scope["x"]]), scope.get("o")
-    found = scope["check_model"](model, *args, optimizer=optimizer)
+    found = scope["check_model"](model, *scope["args"], optimizer=scope.get("o"))
     assert "; ".join(f"{f.kind}: {f.path}" for f in found) == expected, found
     assert snapshot(model) == before
     for page, _, anchor in (f.link.partition("#") for f in found):  # each link resolves
