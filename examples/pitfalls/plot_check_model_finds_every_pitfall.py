@@ -65,6 +65,7 @@ PAGES = {  # each kind of finding, and the page that explains it
     "keyword key": "reference/keys.html#keys-that-are-python-keywords",
     "ParameterDict key": "reference/parameterdict.html#parameterdict-setitem",
     "forward raised": "reference/errors.html",
+    "backward raised": "reference/errors.html",
     "not checked": GALLERY + "check_model_finds_every_pitfall.html"
     + "#what-it-cannot-check",
 }
@@ -361,7 +362,8 @@ class Watch(TorchFunctionMode):
 
 
 def not_checked(what, error):
-    kind = "forward raised" if what == "the forward" else "not checked"
+    kind = {"the forward": "forward raised", "the backward": "backward raised"}
+    kind = kind.get(what, "not checked")
     first_line = (str(error).strip().splitlines() or [""])[0]
     return Finding("", kind, f"{what} raised {type(error).__name__}:"
                    f" {first_line}; what needs a run was not checked")
@@ -591,14 +593,13 @@ def run_deep(self, x):
     return self.heads["a"](pair[1](pair[0](self.heads["shared"](x))))
 
 
-class Branches(nn.ModuleDict):  # runs one entry, or every one
+class Branches(nn.ModuleDict):  # runs entry `key`, or every entry
     def forward(self, x, key, run="own entry"):
-        if run == "own entry":
-            return self[key](x)
-        outputs = {name: entry(x) for name, entry in self.items()}
-        if run == "every entry":
-            return outputs[key]
-        return outputs[key] + 0 * sum(out.sum() for out in outputs.values())
+        outputs = {
+            name: entry(x) for name, entry in self.items()
+            if run == "every entry" or name == key
+        }
+        return outputs[key]
 
 
 def branches(*keys):
@@ -618,7 +619,11 @@ class Cuts(nn.ModuleDict):  # layer1, then layer2, cut in between by `how`
             hidden = self["layer1"](x)
         if self.how in ("hidden.detach()", "hidden.data"):
             hidden = hidden.detach() if "detach" in self.how else hidden.data
-        return self["layer2"](hidden)
+        out = self["layer2"](hidden)
+        if self.how == "weight.mul_() after use":
+            with torch.no_grad():
+                self["layer2"].weight.mul_(2.0)
+        return out
 
 
 def layer1(size=2):
@@ -716,6 +721,9 @@ ROWS = [
                   "no_grad() around layer1")],
     ("no_grad() around forward",
      lambda: check_model(Cuts("no_grad() around forward"), x), [(CUT, "")]),
+    ("weight.mul_() after use",
+     lambda: check_model(Cuts("weight.mul_() after use"), x),
+     [("backward raised", "")]),
     ("CopyInForward", lambda: check_model(
         with_forward(copy_in_forward, layers=layer1()), x),
      [(CUT, 'layers["layer1"]'), ("tensors from outside", "")]),
@@ -768,9 +776,8 @@ for kind in dict.fromkeys(kind for *_, found in ROWS for kind, _ in found):
 # No finding on correct models
 # ----------------------------
 # torch's own modules, a small CNN with BatchNorm and dropout, the correct
-# models of the article's pages (Example 3, Example 2 fixed), the two-rank
-# pages' fix that puts every entry in the loss, and a ``ModuleDict`` of 1,000
-# entries that all run:
+# models of the article's pages (Example 3, Example 2 fixed), and a
+# ``ModuleDict`` of 1,000 entries that all run:
 def run_every(self, x):
     return sum(entry(x) for entry in self.values())
 
@@ -802,9 +809,6 @@ CORRECT = {
     "FixedDynamicModel(6)": (with_forward(run_in_order, layers=nn.ModuleDict({
         f"layer{i + 1}": lin(widths[i], widths[i + 1]) for i in range(6)
     })), torch.randn(1, 10)),
-    "Branches, every entry in the loss": (
-        branches("image", "text"), x, "image", "every entry, all in loss"
-    ),
     "1,000 entries": (type("Every", (nn.ModuleDict,), {
         "forward": run_every})({f"e{i}": lin(4, 4) for i in range(1000)}), x),
 }
@@ -893,6 +897,9 @@ for finding in [
 #   ``_orig_mod.`` prefixes of DDP and ``torch.compile``;
 # - an entry that another input, or another rank, would use or skip: call it
 #   once for each path the forward can take;
+# - a parameter changed through ``.data`` between the forward and the
+#   backward, which gets a wrong gradient rather than none
+#   (:ref:`sphx_glr_auto_examples_pitfalls_plot_graph_cuts_tensor_operations_not_lookups.py`);
 # - modules and tensors held in objects other than ``dict``, ``list``,
 #   ``tuple`` and ``set``.
 #
