@@ -94,8 +94,8 @@ class Finding:
 
     @property
     def place(self):
-        return self.root + ("" if self.path[:1] in ("", "[") else ".") + (
-            self.path)
+        dot = "" if self.path[:1] in ("", "[") else "."
+        return self.root + dot + self.path
 
     @property
     def link(self):
@@ -126,9 +126,11 @@ def check_model(model, *example_inputs, optimizer=None):
             check_names(module, path, found)
             hooks = sum(len(getattr(module, name)) for name in HOOKS)
             if hooks and type(module).forward is nn.Module.forward:
-                found.append(Finding(path, "hooks never run", f"{hooks}"
-                    f" hook(s) on a {type(module).__name__}, which has no"
-                    " forward: a working model never calls it"))
+                kind = type(module).__name__
+                found.append(Finding(
+                    path, "hooks never run", f"{hooks} hook(s) on a {kind},"
+                    " which has no forward: a working model never calls it",
+                ))
         if optimizer is not None:
             check_optimizer(optimizer, modules, params, found)
     except Exception as error:
@@ -199,7 +201,8 @@ def find_unregistered(modules, params, found):
                 " attribute or container: parameters(), state_dict(), .to()"
                 " and eval() miss it",
             ))
-            outside.update((id(t), t) for t in value.parameters())
+            tensors_of = (*value.parameters(), *value.buffers())
+            outside.update((id(t), t) for t in tensors_of)
         elif isinstance(value, torch.Tensor):
             kind = tensor_problem(value, tensors)
             if kind:
@@ -383,6 +386,8 @@ def run_once(model, inputs, modules, params, outside):
             for t in (*stores[0].values(), *stores[1].values()):
                 if t is not None and id(t) not in values:
                     values[id(t)] = (t, t.detach().clone())
+        for t in outside.values():  # e.g. BatchNorm kept in a plain list
+            values.setdefault(id(t), (t, t.detach().clone()))
         for t in (*model.parameters(), *tensors_in(inputs), *outside.values()):
             if t.requires_grad and t.is_leaf and id(t) not in grads:
                 grads[id(t)] = (t, t.grad)
@@ -434,7 +439,7 @@ def run_once(model, inputs, modules, params, outside):
                         now.clear()
                         now.update(before)
             for t, value in values.values():
-                if not torch.equal(t, value):
+                if not (t.is_meta or torch.equal(t, value)):
                     t.copy_(value)
         for t, grad in grads.values():
             t.grad = grad
