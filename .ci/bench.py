@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import timeit
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,9 +82,24 @@ def floor(project: Path) -> float:
     return examples + timed(make("html", "PROSE=1"), project)
 
 
+def checkup_ratio() -> float:
+    """check_model over one forward and backward of a ModuleDict of 1,000 entries."""
+    (script,) = ROOT.glob("examples/*/plot_check_model_*.py")
+    page: dict = {}  # check_model's code block, which needs only torch
+    exec(script.read_text().split("\n# %%\n")[1], page)
+    nn, x = page["nn"], page["torch"].randn(3, 4)
+    every = {"forward": lambda self, x: sum(entry(x) for entry in self.values())}
+    entries = {str(i): nn.Linear(4, 4) for i in range(1000)}
+    model = type("Every", (nn.ModuleDict,), every)(entries)
+    runs = [lambda: page["check_model"](model, x), lambda: model(x).sum().backward()]
+    check, step = (min(timeit.repeat(run, number=1, repeat=5)) for run in runs)
+    return check / step
+
+
 def main() -> None:
     os.environ.update(MPLBACKEND="Agg", SOURCE_DATE_EPOCH="1767225600")
     results = {"load_before": os.getloadavg(), "machinery_lines": machinery_lines()}
+    results["checkup_over_step"] = checkup_ratio()  # best of 5 runs each
     with tempfile.TemporaryDirectory() as tmp:
         results["clean_html_s"] = timed(make("html"), copy(Path(tmp, "clean")))
         results["floor_s"] = floor(copy(Path(tmp, "floor")))
@@ -98,6 +114,7 @@ def main() -> None:
     print(f"machinery: {results['machinery_lines']} lines (target <= 8000)")
     print(f"clean make html {results['clean_html_s']:.1f} s / floor {results['floor_s']:.1f} s"
           f" = {results['html_over_floor']:.2f} (target <= 0.85)")
+    print(f"check_model / one step: {results['checkup_over_step']:.1f} (target <= 10)")
     print(f"make test {results['test_s']:.1f} s / clean make html = "
           f"{results['test_over_html']:.1f} (target <= 8)")
 

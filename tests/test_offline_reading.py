@@ -19,6 +19,7 @@ def hosted(site):
 
 
 COPIES = [("build/html", 40, 1000), ("single page", 1, 20), ("zip", 40, 1000)]
+CHECKUP = "auto_examples/pitfalls/plot_check_model_finds_every_pitfall.html"
 MISSING = ["/nope.html", "/auto_examples/nope.html", "/a/b/c/d/nope"]
 HREFS = "links => links.map(a => a.href)"
 FONT = "getComputedStyle(document.body).fontFamily"
@@ -50,6 +51,8 @@ def test_search_shows_excerpts_when_served_and_titles_alone_from_disk(site, host
     links, excerpts, result = search(chromium, from_disk, query)
     assert MYTHS_PAGE in links and excerpts == []
     assert not result.console and not result.outside(site.html)
+    for query in ("check my model", "unused parameters", "parameters not registered"):
+        assert any(CHECKUP in link for link in search(chromium, from_disk, query)[0][:3])
 
 
 @pytest.mark.parametrize("missing", MISSING)
