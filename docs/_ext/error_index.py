@@ -85,7 +85,10 @@ def _caption_raising_code(doctree, found) -> None:
     for shown, block, _ in found:
         if guide.test_kind(block) != "doctest":  # the code just before an output
             before = block.parent.children[: block.parent.index(block)]
-            block = [b for b in before if isinstance(b, nodes.literal_block)][-1]
+            codes = [b for b in before if isinstance(b, nodes.literal_block)]
+            if not codes:  # a failed example's traceback, after no code of its own
+                continue
+            block = codes[-1]
         raised.setdefault(block, []).append(guide.EXCEPTION.match(shown).group(1))
     for code, kinds in raised.items():
         text = "raises " + ", ".join(dict.fromkeys(kinds))
