@@ -1,6 +1,6 @@
 """
-A checkup for your model: one call finds every pitfall on this site
-====================================================================
+A checkup for your model: one call finds the pitfalls a live model holds
+========================================================================
 
 Is something wrong with my model? ``check_model(model, *inputs)``, defined
 below in one block that needs only torch, answers for the pitfalls this site

@@ -7,6 +7,10 @@ the model as its submodule ``_orig_mod``. Its ``state_dict()`` names therefore
 gain the prefix ``_orig_mod.``, in front of the ``ModuleDict`` keys, and a
 checkpoint does not load strictly across the wrapper in either direction.
 Below: both failures, and the ways to load across.
+
+To look for the pitfalls that live in a model (unregistered modules, unused
+or cut-off parameters, stale optimizers, hooks on containers, keys) in your
+own model, run :doc:`the checkup <plot_check_model_finds_every_pitfall>`.
 """
 
 # %%

@@ -9,6 +9,10 @@ for every key it sees, up to the recompile limit of the *code object*
 it, keys that have a graph keep running it; only new keys run eagerly. A
 backend below records every graph it receives and counts how often each one
 runs.
+
+To look for the pitfalls that live in a model (unregistered modules, unused
+or cut-off parameters, stale optimizers, hooks on containers, keys) in your
+own model, run :doc:`the checkup <plot_check_model_finds_every_pitfall>`.
 """
 
 # %%

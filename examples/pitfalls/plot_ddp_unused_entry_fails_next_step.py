@@ -12,6 +12,10 @@ Everything here runs on **2 ranks**: two processes in a gloo process group on
 127.0.0.1, on the CPU, with the torch version given at the top of this page.
 Each run that completes is compared with the same training done in one
 process without DDP.
+
+To look for the pitfalls that live in a model (unregistered modules, unused
+or cut-off parameters, stale optimizers, hooks on containers, keys) in your
+own model, run :doc:`the checkup <plot_check_model_finds_every_pitfall>`.
 """
 
 # %%

@@ -10,6 +10,10 @@ others, whose keys its ``state_dict`` then lacks; an exported program keeps
 every entry's parameters, but its graph calls no submodules until
 ``torch.export.unflatten`` rebuilds them. A ``str`` key given as input is not
 traced: it has to be fixed to one value.
+
+To look for the pitfalls that live in a model (unregistered modules, unused
+or cut-off parameters, stale optimizers, hooks on containers, keys) in your
+own model, run :doc:`the checkup <plot_check_model_finds_every_pitfall>`.
 """
 
 # %%

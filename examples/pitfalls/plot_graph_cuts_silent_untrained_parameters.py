@@ -8,6 +8,10 @@ to an entry the forward pass never uses, to an entry replaced after the
 optimizer was built, and to a module kept in a plain ``dict`` instead of the
 ``ModuleDict``. Each symptom is measured: the gradient, and whether ``step()``
 changed the parameter.
+
+To look for the pitfalls that live in a model (unregistered modules, unused
+or cut-off parameters, stale optimizers, hooks on containers, keys) in your
+own model, run :doc:`the checkup <plot_check_model_finds_every_pitfall>`.
 """
 
 # %%

@@ -6,6 +6,10 @@ Looking a layer up with ``model["layer1"]`` never disconnects it. What does is
 an operation on the tensors themselves. Each case below runs on the same
 two-layer ``ModuleDict``, looked up by key every time, and shows either the
 exact error torch raises or, where torch stays silent, the measured symptom.
+
+To look for the pitfalls that live in a model (unregistered modules, unused
+or cut-off parameters, stale optimizers, hooks on containers, keys) in your
+own model, run :doc:`the checkup <plot_check_model_finds_every_pitfall>`.
 """
 
 # %%

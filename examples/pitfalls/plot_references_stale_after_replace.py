@@ -8,6 +8,10 @@ object, training a *copy*, registering the same layer under two names, or
 creating layers inside ``forward``: kept in a local variable, such a layer is
 never registered; assigned into the ``ModuleDict``, it is registered, but an
 optimizer built before does not hold it. Each case below is measured.
+
+To look for the pitfalls that live in a model (unregistered modules, unused
+or cut-off parameters, stale optimizers, hooks on containers, keys) in your
+own model, run :doc:`the checkup <plot_check_model_finds_every_pitfall>`.
 """
 
 # %%

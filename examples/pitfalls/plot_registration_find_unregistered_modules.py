@@ -7,6 +7,10 @@ is missing from ``parameters()`` and ``state_dict()``.
 ``find_unregistered_modules``, defined below in about forty lines that need
 only torch, walks every registered module and reports where such layers hide,
 as paths you can paste.
+
+To look for the pitfalls that live in a model (unregistered modules, unused
+or cut-off parameters, stale optimizers, hooks on containers, keys) in your
+own model, run :doc:`the checkup <plot_check_model_finds_every_pitfall>`.
 """
 
 # %%

@@ -8,6 +8,10 @@ The real way to lose a layer is not how it is indexed but where it is stored.
 or ``list`` registers nothing. Until the model is converted with ``.to()``,
 ``.double()`` and the like, the forward pass still runs and torch raises no
 error and no warning. We measure every consequence on one model, then fix it.
+
+To look for the pitfalls that live in a model (unregistered modules, unused
+or cut-off parameters, stale optimizers, hooks on containers, keys) in your
+own model, run :doc:`the checkup <plot_check_model_finds_every_pitfall>`.
 """
 
 # %%

@@ -7,6 +7,10 @@ TorchScript indexes a ModuleDict only with a literal key
 about TorchScript itself, why it needs a file, what works, the real error, and
 two workarounds that script, with what each does with a key the dictionary
 does not hold.
+
+To look for the pitfalls that live in a model (unregistered modules, unused
+or cut-off parameters, stale optimizers, hooks on containers, keys) in your
+own model, run :doc:`the checkup <plot_check_model_finds_every_pitfall>`.
 """
 
 # %%
