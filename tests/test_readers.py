@@ -138,6 +138,7 @@ def test_every_page_offline_uncut_light_dark_accessible(site, chromium, width, p
     from axe_playwright_python.sync_playwright import Axe
 
     axe, problems, seen, torch = Axe().axe_script, {}, Counter(), f"torch {version('torch')} on"
+    torch += f" Python {sys.version.split()[0]},"  # the stamp names both versions
     every = html_pages(site.html)
     for html in every[part :: PARTS[width]]:
         rel = html.relative_to(site.html).as_posix()
