@@ -14,96 +14,16 @@ own model, run :doc:`the checkup <plot_check_model_finds_every_pitfall>`.
 """
 
 # %%
-# Scripting warns that TorchScript is deprecated, unseen by default
-# -----------------------------------------------------------------
-# ``torch.jit.script`` warns with a ``DeprecationWarning`` that torch raises
-# from its own module ``torch.jit._script``. Python's default warning filters
-# show a ``DeprecationWarning`` only when it is attributed to ``__main__`` and
-# ignore it elsewhere, so a plain ``python script.py`` prints nothing. Two
-# fresh interpreters run ``CHILD`` below, one started with Python's defaults,
-# one with ``python -W default`` (neither has ``PYTHONWARNINGS`` in its
-# environment). Each scripts a module with the filters it started with, then
-# again after ``warnings.simplefilter("default")``. Their stderr is printed
-# with torch's install folder cut off, so that paths start at ``torch/``.
-import os
-import subprocess
-import sys
+# Scripting a literal key
+# -----------------------
+# In this page's own process, we record the warnings of the first
+# ``torch.jit.script`` call with every warning shown, and print them. The later
+# calls are made with that warning filtered, so the page stays readable.
 import warnings
-from pathlib import Path
 
 import torch
 from torch import nn
 
-CHILD = """
-import sys, warnings
-print("filters for a DeprecationWarning before torch is imported",
-      "(first match wins):", file=sys.stderr)
-for action, message, category, module, _ in warnings.filters:
-    if issubclass(DeprecationWarning, category):
-        module = getattr(module, "pattern", module) or "any module"
-        message = message or "any"
-        print("   ", action, category.__name__, "message", message,
-              "from", module, file=sys.stderr)
-import torch
-print("-- script, filters as started", file=sys.stderr)
-torch.jit.script(torch.nn.Linear(2, 2))
-warnings.simplefilter("default")
-print('-- script, after warnings.simplefilter("default")', file=sys.stderr)
-torch.jit.script(torch.nn.Linear(2, 2))
-"""
-env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
-children = {
-    flags: subprocess.Popen(
-        [sys.executable, *flags, "-c", CHILD],
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    for flags in [(), ("-W", "default")]
-}
-torch_folder = str(Path(torch.__file__).parent.parent) + os.sep
-stderr = {}
-for flags, child in children.items():
-    stderr[flags] = child.communicate()[1].replace(torch_folder, "")
-    assert child.returncode == 0, stderr[flags]
-    print("$", " ".join(["python", *flags, "-c CHILD"]))
-    print(stderr[flags])
-warning = "DeprecationWarning: `torch.jit.script` is deprecated"
-silent, shown = stderr[()].split("simplefilter")
-assert warning not in silent and shown.count(warning) == 1
-assert stderr[("-W", "default")].count(warning) == 2
-
-# %%
-# Pasted at Python's interactive prompt, a class cannot be scripted
-# -----------------------------------------------------------------
-# TorchScript compiles a class from its source code, which
-# ``torch.jit.script`` reads with Python's ``inspect``. A class typed or pasted
-# at the interactive prompt has no source file. A fresh ``python -i``, which
-# runs the interactive prompt on the lines piped to it, defines a module and
-# scripts it; below, the exceptions its traceback names, the cause first.
-PASTED = """import torch
-class Double(torch.nn.Module):
-    def forward(self, x):
-        return 2 * x
-
-torch.jit.script(Double())
-"""
-prompt = subprocess.run(
-    [sys.executable, "-i"],
-    input=PASTED,
-    env=env,
-    capture_output=True,
-    text=True,
-)
-raised = [s for s in prompt.stderr.splitlines() if s.startswith("OSError")]
-print(*raised, sep="\n\n", end="\n\n")
-assert raised[0] == "OSError: could not get source code" and len(raised) == 2
-assert raised[1].startswith("OSError: Can't get source for")
-
-# %%
-# In this page's own process, we record the warnings of the first
-# ``torch.jit.script`` call with every warning shown, and print them. The later
-# calls are made with that warning filtered, so the page stays readable.
 _ = torch.manual_seed(0)
 x = torch.randn(2, 4)
 
@@ -272,6 +192,89 @@ print("both keys give the eager results")
 # dictionary raises a ``RuntimeError`` that names it.
 with raises(RuntimeError, r"does not have a field with name 'missing'"):
     by_interface(x, "missing")
+
+# %%
+# Scripting warns that TorchScript is deprecated, unseen by default
+# -----------------------------------------------------------------
+# ``torch.jit.script`` warns with a ``DeprecationWarning`` that torch raises
+# from its own module ``torch.jit._script``. Python's default warning filters
+# show a ``DeprecationWarning`` only when it is attributed to ``__main__`` and
+# ignore it elsewhere, so a plain ``python script.py`` prints nothing. Two
+# fresh interpreters run ``CHILD`` below, one started with Python's defaults,
+# one with ``python -W default`` (neither has ``PYTHONWARNINGS`` in its
+# environment). Each scripts a module with the filters it started with, then
+# again after ``warnings.simplefilter("default")``. Their stderr is printed
+# with torch's install folder cut off, so that paths start at ``torch/``.
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+CHILD = """
+import sys, warnings
+print("filters for a DeprecationWarning before torch is imported",
+      "(first match wins):", file=sys.stderr)
+for action, message, category, module, _ in warnings.filters:
+    if issubclass(DeprecationWarning, category):
+        module = getattr(module, "pattern", module) or "any module"
+        message = message or "any"
+        print("   ", action, category.__name__, "message", message,
+              "from", module, file=sys.stderr)
+import torch
+print("-- script, filters as started", file=sys.stderr)
+torch.jit.script(torch.nn.Linear(2, 2))
+warnings.simplefilter("default")
+print('-- script, after warnings.simplefilter("default")', file=sys.stderr)
+torch.jit.script(torch.nn.Linear(2, 2))
+"""
+env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+children = {
+    flags: subprocess.Popen(
+        [sys.executable, *flags, "-c", CHILD],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for flags in [(), ("-W", "default")]
+}
+torch_folder = str(Path(torch.__file__).parent.parent) + os.sep
+stderr = {}
+for flags, child in children.items():
+    stderr[flags] = child.communicate()[1].replace(torch_folder, "")
+    assert child.returncode == 0, stderr[flags]
+    print("$", " ".join(["python", *flags, "-c CHILD"]))
+    print(stderr[flags])
+warning = "DeprecationWarning: `torch.jit.script` is deprecated"
+silent, shown = stderr[()].split("simplefilter")
+assert warning not in silent and shown.count(warning) == 1
+assert stderr[("-W", "default")].count(warning) == 2
+
+# %%
+# Pasted at Python's interactive prompt, a class cannot be scripted
+# -----------------------------------------------------------------
+# TorchScript compiles a class from its source code, which
+# ``torch.jit.script`` reads with Python's ``inspect``. A class typed or pasted
+# at the interactive prompt has no source file. A fresh ``python -i``, which
+# runs the interactive prompt on the lines piped to it, defines a module and
+# scripts it; below, the exceptions its traceback names, the cause first.
+PASTED = """import torch
+class Double(torch.nn.Module):
+    def forward(self, x):
+        return 2 * x
+
+torch.jit.script(Double())
+"""
+prompt = subprocess.run(
+    [sys.executable, "-i"],
+    input=PASTED,
+    env=env,
+    capture_output=True,
+    text=True,
+)
+raised = [s for s in prompt.stderr.splitlines() if s.startswith("OSError")]
+print(*raised, sep="\n\n", end="\n\n")
+assert raised[0] == "OSError: could not get source code" and len(raised) == 2
+assert raised[1].startswith("OSError: Can't get source for")
 
 # %%
 # Conclusion
