@@ -114,7 +114,7 @@ ogp_site_url = html_baseurl
 # docs/_ext/reader_pages.py chooses each page's description (it says why) and writes
 # <meta name="description">.
 ogp_enable_meta_description = False
-# One card for every page, drawn once (.ci/link_preview_card.py); the library's
+# One card for every page, a PNG of 1200 × 630 pixels drawn once; the library's
 # per-page cards would draw every page with matplotlib at every build.
 ogp_image = "_static/link-preview.png"
 ogp_image_alt = (

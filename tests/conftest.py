@@ -57,37 +57,38 @@ def shared(factory, name: str, steps) -> dict[str, subprocess.CompletedProcess]:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Site:
-    """The whole site, built once with the README's command, warnings as errors. Tests
-    read it and never change it."""
-    steps = lambda folder: {"html": make_command(copy_project(folder / "project"), "html")}  # noqa: E731
-    built = shared(tmp_path_factory, "site", steps)["html"]
+def site_builds(tmp_path_factory):
+    def steps(folder: Path) -> dict[str, list[str]]:
+        root = copy_project(folder / "project")
+        # dist (whose first step is html) before doctest, after which html rewrites every page
+        return {t: make_command(root, t) for t in ("html", "dist", "doctest")}
+
+    return shared(tmp_path_factory, "site", steps)
+
+
+@pytest.fixture(scope="session")
+def site(site_builds, tmp_path_factory) -> Site:
+    """The whole site, built once with the README's command (then ``make dist`` and
+    ``make doctest``), warnings as errors. Tests read it and never change it."""
+    built = site_builds["html"]
     assert built.returncode == 0, built.stdout[-20000:]
     return Site(folder_of(tmp_path_factory, "site/project"), built.stdout)
 
 
 @pytest.fixture(scope="session")
-def site_formats(site, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
-    """Then ``make dist`` (its ``make html`` writes nothing) and ``make doctest``, while
-    other workers read the site: neither writes a page of build/html."""
-    steps = lambda _: {t: make_command(site.root, t) for t in ("dist", "doctest")}  # noqa: E731
-    return shared(tmp_path_factory, "site-formats", steps)
+def doctest_run(site, site_builds):
+    return site_builds["doctest"]
 
 
 @pytest.fixture(scope="session")
-def doctest_run(site_formats):
-    return site_formats["doctest"]
-
-
-@pytest.fixture(scope="session")
-def dist(site, site_formats) -> Path:
+def dist(site, site_builds) -> Path:
     """The offline formats (zip, EPUB, single page) made by ``make dist``."""
-    assert site_formats["dist"].returncode == 0, site_formats["dist"].stdout[-5000:]
+    assert site_builds["dist"].returncode == 0, site_builds["dist"].stdout[-5000:]
     return site.root / "build" / "dist"
 
 
 @pytest.fixture(scope="session")
-def rebuild(site, site_formats, tmp_path_factory):
+def rebuild(site, tmp_path_factory):
     """The built site copied to a folder of another name, its build/ removed, built again
     in a new network namespace: no example runs again (their outputs are current), every
     page is written anew. (its result, the namespace's interfaces, its project root)"""

@@ -3,8 +3,9 @@
 The one who wants the answer (the first screen states the verdict), the one debugging an error (no
 code line or output is cut off; copied code has no prompts), the one learning (every page with
 executed code names the torch that ran it; example pages open with title, stamp and downloads; each
-example has its own thumbnail; the tutorial, copied block by block, runs). Every page is loaded once per width,
-1280×900 and 390×844, light then dark; at 1280 axe-core audits it light and dark in the same load.
+example has its own thumbnail; the tutorial, copied block by block, runs). Every page is loaded once
+at 1280×900, then narrowed to 390×844, light then dark at each width; at 1280 axe-core audits it
+light and dark.
 """
 
 from __future__ import annotations
