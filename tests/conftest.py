@@ -30,7 +30,7 @@ def pytest_collection_modifyitems(items):
     pytest-xdist's worksteal gives each worker half of the list, so one builds the site
     while the other builds small projects (test_fault_matrix.py, ...) that need none."""
     reads = [item for item in items if "site" in item.fixturenames]
-    items[:] = reads + [item for item in reversed(items) if item not in reads]
+    items[:] = reads + [i for i in reversed(items) if "site" not in i.fixturenames]
 
 
 def folder_of(factory, name: str) -> Path:

@@ -92,8 +92,11 @@ COPY = """async (selector) => {
 
 
 def open_page(chromium, site, rel: str, width="desktop", **context):
-    size = dict(zip(("width", "height"), VIEWPORTS[width]))
-    return visit(chromium, (site.html / rel).as_uri(), viewport=size, **context)
+    return visit(chromium, (site.html / rel).as_uri(), viewport=size(width), **context)
+
+
+def size(width: str) -> dict[str, int]:
+    return dict(zip(("width", "height"), VIEWPORTS[width]))
 
 
 # axe-core's contrast check of every highlighted token is most of its time: it leaves out a
@@ -113,25 +116,26 @@ AUDITED = """(known) => {
 }"""
 
 
-def axe_problems(page, rules: list[str] | None = None, known: list | None = None) -> list[str]:
-    """axe-core's serious and critical violations (``rules`` alone, when given). With
-    ``known``, the colour rules leave out the code blocks it covers, and add to it."""
-    audits = [(None, {"runOnly": rules} if rules else {})]
-    if known is not None:  # the colour rules apart, on what was not audited yet
-        known.extend(page.evaluate(AUDITED, known))
-        others = {"rules": {rule: {"enabled": False} for rule in COLOURS}}
-        audits = [(None, others)] * (rules is None)
-        audits.append(({"exclude": [["[data-audited]"]]}, {"runOnly": COLOURS}))
+def axe_problems(page, options: dict, context: dict | None = None) -> list[str]:
+    """axe-core's serious and critical violations, run with ``options`` on ``context``."""
     run = "([c, o]) => axe.run(c ?? document, {...o, resultTypes: ['violations'], reporter: 'no-passes'})"
-    violations = [v for a in audits for v in page.evaluate(run + ".then(r => r.violations)", a)]
+    violations = page.evaluate(run + ".then(r => r.violations)", [context, options])
     return [f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']][:5]}"
             for v in violations if v["impact"] in ("serious", "critical")]
+
+
+def colour_problems(page, known: list) -> list[str]:
+    """axe-core's colour rules, on all but the code blocks ``known`` covers; what they
+    audited is added to ``known``."""
+    known.extend(page.evaluate(AUDITED, known))
+    return axe_problems(page, {"runOnly": COLOURS}, {"exclude": [["[data-audited]"]]})
 
 
 # Dark mode changes colours alone: the dark audit runs axe-core's colour rules; on a phone,
 # what scrolls is audited.
 COLOURS = ["color-contrast", "link-in-text-block"]
-PHONE_RULES = ["scrollable-region-focusable"]
+NOT_COLOURS = {"rules": {rule: {"enabled": False} for rule in COLOURS}}
+PHONE = {"runOnly": ["scrollable-region-focusable"]}
 # The pages are split in parts, which pytest-xdist's workers share.
 PARTS = 4
 
@@ -176,20 +180,20 @@ def test_every_page_offline_uncut_light_dark_accessible(site, chromium, part):
         if weight[0] > MAX_BYTES.get(rel, 300_000) or weight[1] > 3_000_000:
             found.append(f"{weight} bytes without images and in all")
         example = re.match(r"auto_examples/.*/plot_", rel) is not None
-        page.evaluate(axe)  # axe-core itself, once per page; on a phone, what scrolls
-        for width, size in VIEWPORTS.items():
-            page.set_viewport_size(dict(zip(("width", "height"), size)))
+        page.evaluate(axe)  # axe-core itself, once per page
+        for width in VIEWPORTS:
+            page.set_viewport_size(size(width))
             page.emulate_media(color_scheme="light")
-            light = page.evaluate(LIGHT, [*size, example, torch, OUTPUTS])
+            light = page.evaluate(LIGHT, [*VIEWPORTS[width], example, torch, OUTPUTS])
             desktop = width == "desktop"
-            rules = (None, known) if desktop else (PHONE_RULES,)
-            at_width = light["found"] + axe_problems(page, *rules)
+            at_width = light["found"] + axe_problems(page, NOT_COLOURS if desktop else PHONE)
+            at_width += colour_problems(page, known) if desktop else []
             page.emulate_media(color_scheme="dark")
             dark = page.evaluate(DARK)
             at_width += dark_problems(dark)
             if desktop:
                 copies, wrong = copy_problems(page, html)
-                at_width += [f"dark: {p}" for p in axe_problems(page, COLOURS, known)] + wrong
+                at_width += [f"dark: {p}" for p in colour_problems(page, known)] + wrong
                 seen.update(copies=copies, images=dark["images"], examples=example)
                 seen.update({k: light[k] for k in ("blocks", "outputs", "executed")})
             found += [f"{width}: {problem}" for problem in at_width]
@@ -232,12 +236,14 @@ def test_the_contrast_check_skips_code_audited_before_and_finds_a_new_colour(sit
     for spoil in (False, False, True):  # audited, left out, a token made pale
         _, page = open_page(chromium, site, "reference/keys.html")
         page.evaluate(Axe().axe_script)
-        page.evaluate(TOKEN) if spoil else None
-        problems = axe_problems(page, None, known)
+        if spoil:
+            page.evaluate(TOKEN)
+        problems = colour_problems(page, known)
         left_out = page.eval_on_selector_all("[data-audited]", "pres => pres.length")
         found.append((left_out > 0, [p.split(":")[0] for p in problems]))
         page.context.close()
     assert found == [(False, []), (True, []), (True, ["color-contrast"])]
+
 
 FOCUSABLE = "() => document.querySelectorAll('article [tabindex=\"0\"]').length"
 
@@ -250,14 +256,15 @@ def test_a_page_narrowed_to_a_phone_is_what_a_page_opened_there_is(site, chromiu
     rel, phone = "explanation/across-torch-versions.html", VIEWPORTS["phone"]
     pages = [open_page(chromium, site, rel, width)[1] for width in ("phone", "desktop")]
     wide = pages[1].evaluate(FOCUSABLE)
-    pages[1].set_viewport_size(dict(zip(("width", "height"), phone)))
+    pages[1].set_viewport_size(size("phone"))
     seen = []
     for page in pages:
         page.evaluate(Axe().axe_script)
         light = page.evaluate(LIGHT, [*phone, False, "", OUTPUTS])
-        seen.append((light, page.evaluate(FOCUSABLE), axe_problems(page, PHONE_RULES)))
+        seen.append((light, page.evaluate(FOCUSABLE), axe_problems(page, PHONE)))
         page.context.close()
     assert seen[0] == seen[1] and seen[0][1] > wide, (seen, wide)
+
 
 def test_a_page_switched_to_dark_is_what_a_page_opened_dark_is(site, chromium):
     """The pages are switched to dark once loaded: so is this one, which in light fails."""

@@ -28,15 +28,17 @@ _ = torch.manual_seed(0)
 x = torch.randn(2, 4)
 
 
-def two_layers():
-    return nn.ModuleDict({"a": nn.Linear(4, 4), "b": nn.Linear(4, 4)})
+class TwoLayers(nn.Module):
+    """Every model of this page: a ModuleDict of two entries, "a" and "b"."""
 
-
-class LiteralKey(nn.Module):
     def __init__(self):
         super().__init__()
-        self.layers = two_layers()
+        self.layers = nn.ModuleDict(
+            {"a": nn.Linear(4, 4), "b": nn.Linear(4, 4)}
+        )
 
+
+class LiteralKey(TwoLayers):
     def forward(self, x):
         return self.layers["a"](x)
 
@@ -84,11 +86,7 @@ def raises(expected, match):
 # -------------------------------------------
 # The error is raised by ``torch.jit.script`` itself, before any input is seen.
 # Its message quotes the file and the line of ``forward`` that it refuses.
-class VariableKey(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.layers = two_layers()
-
+class VariableKey(TwoLayers):
     def forward(self, x, key: str):
         return self.layers[key](x)
 
@@ -103,11 +101,7 @@ with raises(RuntimeError, r"Unable to extract string literal index"):
 # Iterating ``.items()`` scripts: the loop is unrolled over the known keys, as
 # the generated code shows, and each branch is guarded by a string comparison
 # that runs at each call.
-class CompareKeys(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.layers = two_layers()
-
+class CompareKeys(TwoLayers):
     def forward(self, x, key: str):
         for name, layer in self.layers.items():
             if name == key:
@@ -130,11 +124,7 @@ assert unchanged
 # %%
 # To be told, return from inside the loop and raise after it: TorchScript
 # scripts the ``raise``, and the error names the key.
-class CheckedKeys(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.layers = two_layers()
-
+class CheckedKeys(TwoLayers):
     def forward(self, x, key: str):
         for name, layer in self.layers.items():
             if name == key:
